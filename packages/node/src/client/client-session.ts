@@ -1,0 +1,138 @@
+/**
+ * A client's attached session: one long-lived stream to its supernode. The client sends chat
+ * messages and waits for their end-to-end result; the supernode pushes deliveries, which are
+ * stored durably before the client acknowledges them.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import {
+  ClientFrame, FramedStream, ReboundError, SESSION_PROTOCOL, ServerFrame, describeError, verifyCertificate,
+  type ChatMessage, type ErrorCode, type Logger, type SupernodeEntry
+} from '@rebound/protocol'
+import type { KeyObject } from 'node:crypto'
+import type { PeerNode } from '../libp2p.js'
+
+/** Sends awaiting their result on one session; beyond this a send is refused with BUSY. */
+export const MAX_PENDING_SENDS = 256
+export const ATTACH_TIMEOUT_MS = 5000
+
+export interface SendOutcome {
+  ok: boolean
+  code?: ErrorCode
+}
+
+export interface AttachResult {
+  session: ClientSession
+  orphanWindowMs: number
+  supernodes: SupernodeEntry[]
+}
+
+interface Pending {
+  resolve: (outcome: SendOutcome) => void
+  timer: NodeJS.Timeout
+}
+
+export type DeliveryHandler = (message: ChatMessage) => void
+
+export class ClientSession {
+  readonly supernode: string
+  readonly closed: Promise<void>
+  private readonly pending = new Map<string, Pending>()
+  private ended = false
+
+  private constructor (
+    private readonly framed: FramedStream,
+    supernode: string,
+    private readonly onDeliver: DeliveryHandler,
+    private readonly log: Logger
+  ) {
+    this.supernode = supernode
+    this.closed = this.readLoop()
+  }
+
+  /** Dial a supernode, show the ticket, verify its certificate. Throws ReboundError. */
+  static async attach (
+    node: PeerNode, entry: SupernodeEntry, ticket: string, clusterKey: KeyObject, onDeliver: DeliveryHandler, log: Logger
+  ): Promise<AttachResult> {
+    const signal = AbortSignal.timeout(ATTACH_TIMEOUT_MS)
+    const addrs = entry.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${entry.peerId}`))
+    let framed: FramedStream
+    try {
+      framed = new FramedStream(await node.dialProtocol(addrs, SESSION_PROTOCOL, { signal }))
+    } catch (err) {
+      throw new ReboundError(signal.aborted ? 'TIMEOUT' : 'UNAVAILABLE', `dial supernode failed: ${describeError(err)}`, { supernode: entry.peerId })
+    }
+    try {
+      await framed.write({ type: 'attach', ticket } satisfies ClientFrame, { signal })
+      const reply = await framed.read(ServerFrame, { signal })
+      if (reply.type === 'error') {
+        throw new ReboundError(reply.code, reply.message, { retryAfterMs: reply.retryAfterMs, redirect: reply.redirect })
+      }
+      if (reply.type !== 'attached') throw new ReboundError('BAD_REQUEST', `expected attached, got ${reply.type}`)
+      // We dialled /p2p/<entry.peerId>, so Noise has authenticated that peer: its certificate must name it.
+      verifyCertificate(reply.certificate, clusterKey, { peerId: entry.peerId, nowMs: Date.now() })
+      const session = new ClientSession(framed, entry.peerId, onDeliver, log)
+      return { session, orphanWindowMs: reply.orphanWindowMs, supernodes: reply.supernodes }
+    } catch (err) {
+      framed.abort(err instanceof Error ? err : new Error(describeError(err)))
+      throw err
+    }
+  }
+
+  get isOpen (): boolean {
+    return !this.ended
+  }
+
+  /** Send a message and wait for its end-to-end result (the recipient stored it) or the deadline. */
+  async send (message: ChatMessage, deadlineMs: number): Promise<SendOutcome> {
+    if (this.ended) return { ok: false, code: 'CLOSED' }
+    if (this.pending.size >= MAX_PENDING_SENDS) return { ok: false, code: 'BUSY' }
+    if (this.pending.has(message.id)) return { ok: false, code: 'BAD_REQUEST' }
+    const outcome = new Promise<SendOutcome>((resolve) => {
+      const timer = setTimeout(() => { this.settle(message.id, { ok: false, code: 'TIMEOUT' }) }, deadlineMs)
+      this.pending.set(message.id, { resolve, timer })
+    })
+    try {
+      await this.framed.write({ type: 'send', message, deadlineMs } satisfies ClientFrame, { signal: AbortSignal.timeout(deadlineMs) })
+    } catch (err) {
+      this.settle(message.id, { ok: false, code: err instanceof ReboundError ? err.code : 'CLOSED' })
+    }
+    return await outcome
+  }
+
+  close (): void {
+    this.framed.abort(new Error('session closed by client'))
+  }
+
+  private settle (id: string, outcome: SendOutcome): void {
+    const p = this.pending.get(id)
+    if (p === undefined) return
+    clearTimeout(p.timer)
+    this.pending.delete(id)
+    p.resolve(outcome)
+  }
+
+  private async readLoop (): Promise<void> {
+    try {
+      for (;;) {
+        const frame = await this.framed.read(ServerFrame)
+        if (frame.type === 'send-result') {
+          this.settle(frame.id, frame.code === undefined ? { ok: frame.ok } : { ok: frame.ok, code: frame.code })
+        } else if (frame.type === 'deliver') {
+          // Stored (fsync'd) before the ack; if storing throws, the session ends unacknowledged.
+          this.onDeliver(frame.message)
+          await this.framed.write({ type: 'deliver-ack', id: frame.message.id } satisfies ClientFrame)
+        } else if (frame.type === 'error') {
+          this.log.warn({ code: frame.code, msg: frame.message }, 'supernode sent error')
+        } else {
+          throw new ReboundError('BAD_REQUEST', `unexpected ${frame.type} frame`)
+        }
+      }
+    } catch (err) {
+      this.log.info({ supernode: this.supernode, reason: describeError(err) }, 'session ended')
+      this.framed.abort(err instanceof Error ? err : new Error(describeError(err)))
+    } finally {
+      this.ended = true
+      for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, code: 'CLOSED' })
+    }
+  }
+}

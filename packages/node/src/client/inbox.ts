@@ -1,0 +1,56 @@
+/**
+ * The client's durable inbox: SQLite in WAL mode with synchronous=FULL, so a delivery is fsync'd
+ * before it is acknowledged. Messages are keyed by id: a redelivery is stored once.
+ */
+import { DatabaseSync } from 'node:sqlite'
+import { join } from 'node:path'
+import { ReboundError, type ChatMessage, type InboxEntry } from '@rebound/protocol'
+
+export const INBOX_FILE = 'inbox.sqlite'
+export const MAX_INBOX_READ = 10_000
+
+export class Inbox {
+  private readonly db: DatabaseSync
+  private readonly insertStmt
+  private readonly countStmt
+
+  constructor (dataDir: string) {
+    const path = join(dataDir, INBOX_FILE)
+    try {
+      this.db = new DatabaseSync(path)
+      this.db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;')
+      this.db.exec(`CREATE TABLE IF NOT EXISTS inbox (
+        id TEXT PRIMARY KEY, from_user TEXT NOT NULL, to_user TEXT NOT NULL, body TEXT NOT NULL,
+        sent_at_ms INTEGER NOT NULL, received_at_ms INTEGER NOT NULL)`)
+      const check = this.db.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined
+      if (check?.quick_check !== 'ok') throw new Error(`quick_check: ${check?.quick_check ?? 'no answer'}`)
+    } catch (err) {
+      throw new ReboundError('CORRUPT_STORE', `inbox ${path} cannot be opened: ${(err as Error).message}`, { path })
+    }
+    this.insertStmt = this.db.prepare('INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?, ?, ?)')
+    this.countStmt = this.db.prepare('SELECT COUNT(*) AS n FROM inbox')
+  }
+
+  /** Store durably; true when new, false when this id was already there. */
+  put (message: ChatMessage, receivedAtMs: number): boolean {
+    const result = this.insertStmt.run(message.id, message.from, message.to, message.body, message.sentAtMs, receivedAtMs)
+    return Number(result.changes) > 0
+  }
+
+  count (): number {
+    return Number((this.countStmt.get() as { n: number | bigint }).n)
+  }
+
+  latest (limit: number): InboxEntry[] {
+    const rows = this.db.prepare(`SELECT id, from_user, to_user, body, sent_at_ms, received_at_ms FROM inbox
+      ORDER BY received_at_ms DESC, id DESC LIMIT ?`).all(Math.min(limit, MAX_INBOX_READ)) as Array<Record<string, unknown>>
+    return rows.reverse().map((r) => ({
+      id: String(r.id), from: String(r.from_user), to: String(r.to_user), body: String(r.body),
+      sentAtMs: Number(r.sent_at_ms), receivedAtMs: Number(r.received_at_ms)
+    }))
+  }
+
+  close (): void {
+    if (this.db.isOpen) this.db.close()
+  }
+}

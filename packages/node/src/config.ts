@@ -1,0 +1,51 @@
+/**
+ * rebound-node configuration: flags and environment, validated once (docs/interfaces.md).
+ */
+import { isIPv4 } from 'node:net'
+import { z } from 'zod'
+import { USER_PATTERN, type OptionSpecs } from '@rebound/protocol'
+
+export const OPTIONS: OptionSpecs = {
+  listen: { type: 'string', env: 'REBOUND_LISTEN', description: 'loopback IPv4 address to bind (listen and dial from)' },
+  port: { type: 'string', env: 'REBOUND_PORT', description: 'libp2p TCP port', default: '7401' },
+  'http-port': { type: 'string', env: 'REBOUND_HTTP_PORT', description: 'HTTP control port', default: '7480' },
+  'data-dir': { type: 'string', env: 'REBOUND_DATA_DIR', description: 'identity, session state and inbox' },
+  'cluster-pubkey': { type: 'string', env: 'REBOUND_CLUSTER_PUBKEY', description: 'cluster public key, base64 SPKI DER' },
+  'login-servers': { type: 'string', env: 'REBOUND_LOGIN_SERVERS', description: 'comma-separated login server multiaddrs with /p2p/<id>' },
+  user: { type: 'string', env: 'REBOUND_USER', description: 'account name (clients)' },
+  password: { type: 'string', env: 'REBOUND_PASSWORD', description: 'account password (prefer the env var)' },
+  register: { type: 'boolean', env: 'REBOUND_REGISTER', description: 'register the account if the login server does not know it' },
+  supernode: { type: 'boolean', env: 'REBOUND_SUPERNODE', description: 'run as an operator supernode (no user session)' },
+  'operator-token': { type: 'string', env: 'REBOUND_OPERATOR_TOKEN', description: 'operator secret, required with --supernode' },
+  capacity: { type: 'string', env: 'REBOUND_CAPACITY', description: 'supernode: hard cap on attached clients', default: '200' },
+  'heartbeat-ms': { type: 'string', env: 'REBOUND_HEARTBEAT_MS', description: 'supernode: registry heartbeat period', default: '2000' },
+  'orphan-window-ms': { type: 'string', env: 'REBOUND_ORPHAN_WINDOW_MS', description: 'supernode: re-homing window W advertised to clients', default: '2000' },
+  'log-level': { type: 'string', env: 'REBOUND_LOG_LEVEL', description: 'pino log level', default: 'info' }
+}
+
+const port = z.coerce.number().int().min(0).max(65535)
+const ms = (min: number, max: number): z.ZodCoercedNumber<unknown> => z.coerce.number().int().min(min).max(max)
+
+export const NodeConfigSchema = z.object({
+  listen: z.string({ error: 'is required' }).refine(isIPv4, 'must be an IPv4 address'),
+  port: port.default(7401),
+  httpPort: port.default(7480),
+  dataDir: z.string({ error: 'is required' }).min(1),
+  clusterPubkey: z.string({ error: 'is required' }).min(1),
+  loginServers: z.string({ error: 'is required' }).transform((s) => s.split(',').map((a) => a.trim()).filter((a) => a !== ''))
+    .refine((list) => list.length > 0 && list.every((a) => a.startsWith('/') && a.includes('/p2p/')), 'must be multiaddrs ending in /p2p/<peer id>'),
+  user: z.string().regex(USER_PATTERN, 'must be 1-32 of [a-z0-9_-]').optional(),
+  password: z.string().min(4, 'must be at least 4 characters').max(128).optional(),
+  register: z.boolean().default(false),
+  supernode: z.boolean().default(false),
+  operatorToken: z.string().min(8, 'must be at least 8 characters').optional(),
+  capacity: z.coerce.number().int().min(1).max(100_000).default(200),
+  heartbeatMs: ms(100, 60_000).default(2000),
+  orphanWindowMs: ms(0, 600_000).default(2000),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')
+}).superRefine((c, ctx) => {
+  if (c.supernode && c.operatorToken === undefined) ctx.addIssue({ code: 'custom', path: ['operatorToken'], message: 'is required with --supernode' })
+  if (!c.supernode && c.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required for a client (or pass --supernode)' })
+  if (!c.supernode && c.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'is required for a client (set REBOUND_PASSWORD)' })
+})
+export type NodeConfig = z.infer<typeof NodeConfigSchema>

@@ -1,0 +1,46 @@
+/**
+ * All libp2p wiring of rebound-node in one place (libp2p's API moves between majors).
+ */
+import { noise } from '@chainsafe/libp2p-noise'
+import { ping } from '@libp2p/ping'
+import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
+import { yamux } from '@libp2p/yamux'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import type { PrivateKey } from '@libp2p/interface'
+import { PROTOCOL_PREFIX, libp2pLogger, type Logger } from '@rebound/protocol'
+
+export type PeerNode = Libp2p
+
+export interface PeerNodeInit {
+  listen: string
+  port: number
+  privateKey: PrivateKey
+  log: Logger
+  /** Components of libp2p's own debug log to show (REBOUND_LIBP2P_DEBUG); none by default. */
+  debugFilter?: RegExp
+}
+
+export async function createPeerNode (init: PeerNodeInit): Promise<PeerNode> {
+  // Binding outgoing sockets to our own loopback address makes every process a distinct host to
+  // per-address limits (by default all local dials come from 127.0.0.1).
+  const dialOpts = { localAddress: init.listen } as TCPSocketOptions
+  return await createLibp2p({
+    privateKey: init.privateKey,
+    addresses: { listen: [`/ip4/${init.listen}/tcp/${init.port}`] },
+    transports: [tcp({ dialOpts })],
+    connectionEncrypters: [noise()],
+    // A 1 MiB window keeps yamux within the 4 MiB read buffer (see the libp2p note, backpressure).
+    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1 << 20 } })],
+    connectionManager: {
+      maxConnections: 1000,
+      maxIncomingPendingConnections: 256,
+      // The default (5 per second per address) refuses a local cluster's start-up burst.
+      inboundConnectionThreshold: 1000,
+      dialTimeout: 5000
+    },
+    // Pings every second detect a frozen (SIGSTOPped) peer in about 1-2 s instead of ~12 s.
+    connectionMonitor: { protocolPrefix: PROTOCOL_PREFIX, pingInterval: 1000, pingTimeout: { minTimeout: 500, maxTimeout: 2000 } },
+    services: { ping: ping({ protocolPrefix: PROTOCOL_PREFIX }) },
+    logger: libp2pLogger(init.log.child({ component: 'libp2p' }), init.debugFilter)
+  })
+}

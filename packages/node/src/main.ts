@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/**
+ * rebound-node: parse configuration, start the peer, stop gracefully on SIGTERM/SIGINT.
+ */
+import { createLogger, parseConfig, runMain, stopOnSignals, usage } from '@rebound/protocol'
+import { NodeConfigSchema, OPTIONS } from './config.js'
+import { Peer } from './peer.js'
+
+const PROGRAM = 'rebound-node'
+
+runMain(PROGRAM, async () => {
+  const config = parseConfig(process.argv.slice(2), process.env, OPTIONS, NodeConfigSchema)
+  if (config === undefined) {
+    process.stdout.write(usage(PROGRAM, 'A rebound peer: a client attached to a supernode, or (--supernode) an operator supernode.', OPTIONS) + '\n')
+    return
+  }
+  const log = createLogger({ service: PROGRAM, level: config.logLevel, bindings: { addr: config.listen, user: config.user ?? null } })
+  const debug = process.env.REBOUND_LIBP2P_DEBUG
+  const peer = new Peer(config, debug === undefined || debug === '' ? { log } : { log, debugFilter: new RegExp(debug) })
+  stopOnSignals(log, async () => { await peer.stop() })
+  await peer.start()
+})

@@ -1,0 +1,62 @@
+/**
+ * A supernode's link to the registry on the login servers: get certified, then heartbeat its load
+ * and receive the live supernode list (and a renewed certificate before the old one expires).
+ * A login-server outage does not stop a supernode: it keeps serving with its last list.
+ */
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import {
+  REGISTRY_PROTOCOL, RegistryResponse, ReboundError, request,
+  type RegistryRequest, type SupernodeClass, type SupernodeEntry
+} from '@rebound/protocol'
+import type { PeerNode } from '../libp2p.js'
+
+export const REGISTRY_DEADLINE_MS = 5000
+
+export interface Heartbeat {
+  supernodes: SupernodeEntry[]
+  certificate?: string
+}
+
+export class RegistryClient {
+  private readonly servers: Multiaddr[]
+  private next = 0
+
+  constructor (private readonly node: PeerNode, loginServers: string[], random: () => number) {
+    this.servers = loginServers.map((a) => multiaddr(a))
+    this.next = Math.floor(random() * this.servers.length)
+  }
+
+  async certify (init: { addrs: string[], class: SupernodeClass, operatorToken: string, capacity: number }): Promise<string> {
+    const req: RegistryRequest = { type: 'certify', ...init }
+    const reply = await this.ask(req)
+    if (reply.type !== 'certified') throw new ReboundError('BAD_REQUEST', `unexpected registry reply ${reply.type}`)
+    return reply.certificate
+  }
+
+  async heartbeat (certificate: string, clients: number, capacity: number): Promise<Heartbeat> {
+    const reply = await this.ask({ type: 'heartbeat', certificate, clients, capacity })
+    if (reply.type !== 'heartbeat-ok') throw new ReboundError('BAD_REQUEST', `unexpected registry reply ${reply.type}`)
+    return reply.certificate === undefined ? { supernodes: reply.supernodes } : { supernodes: reply.supernodes, certificate: reply.certificate }
+  }
+
+  /** Try each login server once, starting with the last one that answered. */
+  private async ask (req: RegistryRequest): Promise<RegistryResponse> {
+    let lastError: unknown
+    for (let i = 0; i < this.servers.length; i++) {
+      const index = (this.next + i) % this.servers.length
+      const server = this.servers[index]
+      if (server === undefined) continue
+      try {
+        const reply = await request(this.node, server, REGISTRY_PROTOCOL, req, RegistryResponse, REGISTRY_DEADLINE_MS)
+        if (reply.type === 'error') throw new ReboundError(reply.code, reply.message, { retryAfterMs: reply.retryAfterMs })
+        this.next = index
+        return reply
+      } catch (err) {
+        lastError = err
+        const code = (err as ReboundError).code
+        if (code !== 'UNAVAILABLE' && code !== 'TIMEOUT' && code !== 'CLOSED') throw err
+      }
+    }
+    throw lastError ?? new ReboundError('UNAVAILABLE', 'no login server reachable')
+  }
+}

@@ -1,0 +1,296 @@
+/**
+ * The supernode role: get certified by the registry and heartbeat to it; admit clients holding a
+ * valid ticket; own a share of the presence directory; route messages between sessions, locally
+ * or through the supernode that holds the recipient.
+ */
+import type { KeyObject } from 'node:crypto'
+import type { Connection, Stream } from '@libp2p/interface'
+import {
+  ClientFrame, FramedStream, MESH_PROTOCOL, MeshRequest, ReboundError, SESSION_PROTOCOL,
+  describeError, errorCodeOf, errorReply, peekTicket, serveRequests, sleep, verifyCertificate, verifyTicket,
+  type ChatMessage, type Logger, type MeshResponse, type SupernodeClass, type SupernodeEntry
+} from '@rebound/protocol'
+import { Backoff } from '../backoff.js'
+import type { SendOutcome } from '../client/client-session.js'
+import { rendezvousOwners } from '../hrw.js'
+import type { PeerNode } from '../libp2p.js'
+import type { NodeMetrics } from '../metrics.js'
+import { MESH_DEADLINE_MS, entryAddrs, meshRequest } from './mesh-client.js'
+import { PRESENCE_REPLICAS, PresenceDirectory } from './presence-directory.js'
+import { RegistryClient } from './registry-client.js'
+import { ServerSession } from './server-session.js'
+
+export const ATTACH_READ_TIMEOUT_MS = 5000
+/** Redirect candidates handed to a client refused because this supernode is full. */
+export const MAX_REDIRECTS = 5
+
+export interface SupernodeInit {
+  loginServers: string[]
+  operatorToken: string
+  capacity: number
+  heartbeatMs: number
+  orphanWindowMs: number
+  class: SupernodeClass
+}
+
+export interface SupernodeDeps {
+  node: PeerNode
+  clusterKey: KeyObject
+  metrics: NodeMetrics
+  log: Logger
+  random: () => number
+  now: () => number
+}
+
+export class Supernode {
+  certificate: string | null = null
+  certifiedAtMs: number | null = null
+  readonly sessions = new Map<string, ServerSession>()
+  private list: SupernodeEntry[] = []
+  private live = new Set<string>()
+  private readonly directory = new PresenceDirectory()
+  private readonly registry: RegistryClient
+  private readonly self: string
+  private readonly stopController = new AbortController()
+  private loop: Promise<void> | undefined
+
+  constructor (private readonly init: SupernodeInit, private readonly deps: SupernodeDeps) {
+    this.registry = new RegistryClient(deps.node, init.loginServers, deps.random)
+    this.self = deps.node.peerId.toString()
+  }
+
+  get knownSupernodes (): number {
+    return this.live.size
+  }
+
+  async start (): Promise<void> {
+    await this.deps.node.handle(SESSION_PROTOCOL, (stream, connection) => this.handleSession(stream, connection), { maxInboundStreams: 4 })
+    await this.deps.node.handle(MESH_PROTOCOL, serveRequests(MeshRequest, async (req, connection) => await this.handleMesh(req, connection), {
+      readTimeoutMs: MESH_DEADLINE_MS, log: this.deps.log
+    }), { maxInboundStreams: 256 })
+    this.loop = this.registryLoop(this.stopController.signal)
+  }
+
+  async stop (): Promise<void> {
+    this.stopController.abort()
+    await this.deps.node.unhandle([SESSION_PROTOCOL, MESH_PROTOCOL])
+    for (const session of this.sessions.values()) session.close('supernode stopping')
+    await this.loop
+  }
+
+  // ---- registry: certify, then heartbeat ----
+
+  private async registryLoop (signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.deps.random, 500, 5000)
+    while (!signal.aborted && this.certificate === null) {
+      try {
+        const addrs = this.deps.node.getMultiaddrs().map((a) => a.toString())
+        this.certificate = await this.registry.certify({ addrs, class: this.init.class, operatorToken: this.init.operatorToken, capacity: this.init.capacity })
+        this.certifiedAtMs = this.deps.now()
+        this.deps.log.info({ class: this.init.class }, 'certified as supernode')
+      } catch (err) {
+        const waitMs = backoff.fail()
+        this.deps.log.warn({ code: errorCodeOf(err), err: describeError(err), waitMs }, 'certification failed')
+        await sleep(waitMs, signal)
+      }
+    }
+    while (!signal.aborted) {
+      await this.heartbeat()
+      await sleep(this.init.heartbeatMs, signal)
+    }
+  }
+
+  private async heartbeat (): Promise<void> {
+    if (this.certificate === null) return
+    try {
+      const beat = await this.registry.heartbeat(this.certificate, this.sessions.size, this.init.capacity)
+      if (beat.certificate !== undefined) this.certificate = beat.certificate
+      this.onSupernodeList(beat.supernodes)
+    } catch (err) {
+      this.deps.log.warn({ code: errorCodeOf(err), err: describeError(err) }, 'heartbeat failed')
+    }
+  }
+
+  private onSupernodeList (list: SupernodeEntry[]): void {
+    const verified = list.filter((entry) => {
+      try {
+        verifyCertificate(entry.certificate, this.deps.clusterKey, { peerId: entry.peerId, nowMs: this.deps.now() })
+        return true
+      } catch {
+        return false
+      }
+    })
+    const next = new Set([this.self, ...verified.map((e) => e.peerId)])
+    const changed = next.size !== this.live.size || [...next].some((id) => !this.live.has(id))
+    this.list = verified
+    this.live = next
+    if (!changed) return
+    const dropped = this.directory.retainSupernodes(next)
+    this.deps.log.info({ supernodes: next.size, dropped }, 'supernode set changed')
+    // Owners moved: publish every local session again to its (possibly new) owners.
+    for (const session of this.sessions.values()) void this.publish(session)
+  }
+
+  // ---- sessions ----
+
+  private async handleSession (stream: Stream, connection: Connection): Promise<void> {
+    const framed = new FramedStream(stream)
+    const remote = connection.remotePeer.toString()
+    let session: ServerSession
+    try {
+      const first = await framed.read(ClientFrame, { signal: AbortSignal.timeout(ATTACH_READ_TIMEOUT_MS) })
+      if (first.type !== 'attach') throw new ReboundError('BAD_REQUEST', 'first frame must be attach')
+      if (this.certificate === null) throw new ReboundError('UNAVAILABLE', 'supernode not certified yet', { retryAfterMs: 1000 })
+      // The ticket must have been issued to the peer that Noise authenticated on this connection.
+      const ticket = verifyTicket(first.ticket, this.deps.clusterKey, { peerId: remote, nowMs: this.deps.now() })
+      const replaced = this.sessions.get(ticket.user)
+      if (replaced === undefined && this.sessions.size >= this.init.capacity) {
+        throw new ReboundError('FULL', 'supernode at capacity', { redirect: this.redirects() })
+      }
+      replaced?.close('replaced by a newer session')
+      session = new ServerSession(ticket.user, first.ticket, remote, this.deps.now(), framed, async (m, d) => await this.route(m, d), this.deps.log)
+      this.sessions.set(ticket.user, session)
+      this.deps.metrics.sessions.set(this.sessions.size)
+      await session.write({ type: 'attached', certificate: this.certificate, orphanWindowMs: this.init.orphanWindowMs, supernodes: this.list })
+    } catch (err) {
+      const reply = errorReply(err)
+      const redirect = (err as ReboundError).meta?.redirect
+      if (Array.isArray(redirect)) reply.redirect = redirect as SupernodeEntry[]
+      this.deps.log.info({ remote, code: reply.code, err: describeError(err) }, 'attach refused')
+      await framed.write(reply, { signal: AbortSignal.timeout(1000) }).catch(() => {})
+      await framed.close()
+      return
+    }
+    void this.publish(session)
+    await session.serve()
+    if (this.sessions.get(session.user) === session) {
+      this.sessions.delete(session.user)
+      this.deps.metrics.sessions.set(this.sessions.size)
+      void this.unpublish(session.user)
+    }
+  }
+
+  private redirects (): SupernodeEntry[] {
+    return this.list.filter((e) => e.peerId !== this.self && e.clients < e.capacity)
+      .sort((a, b) => a.clients / a.capacity - b.clients / b.capacity)
+      .slice(0, MAX_REDIRECTS)
+  }
+
+  // ---- presence ----
+
+  private owners (user: string): string[] {
+    return rendezvousOwners(user, [...this.live], PRESENCE_REPLICAS)
+  }
+
+  private entryOf (peerId: string): SupernodeEntry | undefined {
+    return this.list.find((e) => e.peerId === peerId)
+  }
+
+  private async publish (session: ServerSession): Promise<void> {
+    const addrs = this.deps.node.getMultiaddrs().map((a) => a.toString())
+    await Promise.all(this.owners(session.user).map(async (owner) => {
+      if (owner === this.self) {
+        this.directory.put({ user: session.user, supernode: this.self, addrs, sinceMs: session.sinceMs })
+        return
+      }
+      const entry = this.entryOf(owner)
+      if (entry === undefined) return
+      try {
+        await meshRequest(this.deps.node, entryAddrs(entry), { type: 'publish', ticket: session.ticket, supernode: this.self, addrs, sinceMs: session.sinceMs })
+      } catch (err) {
+        this.deps.log.debug({ owner, user: session.user, err: describeError(err) }, 'presence publish failed')
+      }
+    }))
+  }
+
+  private async unpublish (user: string): Promise<void> {
+    await Promise.all(this.owners(user).map(async (owner) => {
+      if (owner === this.self) { this.directory.remove(user, this.self); return }
+      const entry = this.entryOf(owner)
+      if (entry === undefined) return
+      await meshRequest(this.deps.node, entryAddrs(entry), { type: 'unpublish', user, supernode: this.self }).catch(() => {})
+    }))
+  }
+
+  private async lookup (user: string, deadlineAtMs: number): Promise<{ supernode: string, addrs: string[] } | undefined> {
+    for (const owner of this.owners(user)) {
+      if (owner === this.self) {
+        const record = this.directory.get(user)
+        if (record !== undefined) return record
+        continue
+      }
+      const entry = this.entryOf(owner)
+      const leftMs = deadlineAtMs - this.deps.now()
+      if (entry === undefined || leftMs <= 0) continue
+      try {
+        const reply = await meshRequest(this.deps.node, entryAddrs(entry), { type: 'lookup', user }, Math.min(MESH_DEADLINE_MS, leftMs))
+        if (reply.type === 'found') return reply
+      } catch (err) {
+        this.deps.log.debug({ owner, user, err: describeError(err) }, 'lookup failed at owner')
+      }
+    }
+    return undefined
+  }
+
+  // ---- routing ----
+
+  /** Deliver to the recipient's session, here or at the supernode the directory names. */
+  async route (message: ChatMessage, deadlineMs: number): Promise<SendOutcome> {
+    const deadlineAtMs = this.deps.now() + deadlineMs
+    const local = this.sessions.get(message.to)
+    let outcome: SendOutcome
+    if (local !== undefined) {
+      outcome = await local.deliver(message, deadlineMs)
+    } else {
+      const found = await this.lookup(message.to, deadlineAtMs)
+      const leftMs = deadlineAtMs - this.deps.now()
+      if (found === undefined || found.supernode === this.self) {
+        outcome = { ok: false, code: 'RECIPIENT_OFFLINE' }
+      } else if (leftMs <= 0) {
+        outcome = { ok: false, code: 'TIMEOUT' }
+      } else {
+        try {
+          await meshRequest(this.deps.node, entryAddrs({ peerId: found.supernode, addrs: found.addrs }), { type: 'route', message, deadlineMs: leftMs }, leftMs)
+          outcome = { ok: true }
+        } catch (err) {
+          outcome = { ok: false, code: errorCodeOf(err) }
+        }
+      }
+    }
+    this.deps.metrics.routed.inc({ result: outcome.ok ? 'ok' : (outcome.code ?? 'INTERNAL') })
+    return outcome
+  }
+
+  private async handleMesh (req: MeshRequest, connection: Connection): Promise<MeshResponse> {
+    const remote = connection.remotePeer.toString()
+    this.deps.metrics.meshRequests.inc({ type: req.type })
+    // Only certified supernodes (as listed by the registry) take part in the mesh.
+    if (!this.live.has(remote)) throw new ReboundError('NOT_SUPERNODE', 'peer is not a listed supernode')
+    switch (req.type) {
+      case 'publish': {
+        // A supernode may only publish presence for a user whose valid ticket it holds, at itself.
+        // The ticket's peer binding was checked by the publisher at attach; here: signature and expiry.
+        const ticket = verifyTicket(req.ticket, this.deps.clusterKey, { peerId: peekTicket(req.ticket)?.peerId ?? '', nowMs: this.deps.now() })
+        if (req.supernode !== remote) throw new ReboundError('NOT_AUTHORIZED', 'presence can only be published for oneself')
+        this.directory.put({ user: ticket.user, supernode: remote, addrs: req.addrs, sinceMs: req.sinceMs })
+        return { type: 'ok' }
+      }
+      case 'unpublish':
+        if (req.supernode !== remote) throw new ReboundError('NOT_AUTHORIZED', 'presence can only be withdrawn by its holder')
+        this.directory.remove(req.user, remote)
+        return { type: 'ok' }
+      case 'lookup': {
+        const record = this.directory.get(req.user)
+        return record === undefined ? { type: 'not-found', user: req.user } : { type: 'found', ...record }
+      }
+      case 'route': {
+        const session = this.sessions.get(req.message.to)
+        if (session === undefined) throw new ReboundError('RECIPIENT_OFFLINE', 'recipient not attached here')
+        const outcome = await session.deliver(req.message, req.deadlineMs)
+        if (!outcome.ok) throw new ReboundError(outcome.code ?? 'INTERNAL', 'delivery failed')
+        return { type: 'ok' }
+      }
+    }
+  }
+}
+

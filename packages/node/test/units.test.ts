@@ -1,0 +1,110 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, writeFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { ReboundError, SupernodeEntry } from '@rebound/protocol'
+import { Backoff, ClientStateFile, Inbox, NodeConfigSchema, OPTIONS, attachOrder, rendezvousOwners } from '../src/index.js'
+import { parseConfig } from '@rebound/protocol'
+
+function seeded (seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = Math.imul(s ^ (s >>> 15), s | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+test('full-jitter backoff stays within U(0, min(cap, base*2^n)) and honours retryAfterMs', () => {
+  const b = new Backoff(seeded(1), 1000, 30_000)
+  const ceilings = [1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+  for (const ceiling of ceilings) {
+    const wait = b.fail()
+    assert.ok(wait >= 0 && wait < ceiling, `wait ${wait} must be below ${ceiling}`)
+  }
+  assert.ok(new Backoff(() => 0).fail(7000) === 7000)
+  b.reset()
+  assert.equal(b.attempts, 0)
+  assert.ok(b.fail() < 1000)
+})
+
+test('rendezvous owners: stable, k distinct, and only keys of a removed node move', () => {
+  const nodes = ['sn-a', 'sn-b', 'sn-c', 'sn-d', 'sn-e']
+  const owners = rendezvousOwners('alice', nodes, 3)
+  assert.equal(new Set(owners).size, 3)
+  assert.deepEqual(rendezvousOwners('alice', [...nodes].reverse(), 3), owners)
+  let moved = 0
+  for (let i = 0; i < 500; i++) {
+    const before = rendezvousOwners(`u${i}`, nodes, 1)[0]
+    const after = rendezvousOwners(`u${i}`, nodes.filter((n) => n !== 'sn-c'), 1)[0]
+    if (before !== 'sn-c') assert.equal(after, before, `u${i} moved although its owner stayed`)
+    else moved++
+  }
+  assert.ok(moved > 50 && moved < 150, `about a fifth of keys were on sn-c, got ${moved}`)
+})
+
+test('two choices prefers less loaded supernodes and tries every one once', () => {
+  const entry = (peerId: string, clients: number): SupernodeEntry => ({ peerId, addrs: ['/ip4/127.0.0.1/tcp/1'], class: 'operator', clients, capacity: 100, certificate: 'a.b' })
+  const list = [entry('a', 90), entry('b', 10), entry('c', 50), entry('d', 80)]
+  const firsts = new Map<string, number>()
+  const rand = seeded(7)
+  for (let i = 0; i < 2000; i++) {
+    const order = attachOrder(list, rand)
+    assert.equal(new Set(order.map((e) => e.peerId)).size, 4)
+    const first = order[0]?.peerId ?? ''
+    firsts.set(first, (firsts.get(first) ?? 0) + 1)
+  }
+  assert.ok((firsts.get('b') ?? 0) > (firsts.get('c') ?? 0))
+  assert.ok((firsts.get('c') ?? 0) > (firsts.get('a') ?? 0))
+})
+
+test('node config: a client needs user and password, a supernode its operator token', () => {
+  const base = ['--listen', '127.0.2.1', '--data-dir', '/tmp/x', '--cluster-pubkey', 'AAAA', '--login-servers', '/ip4/127.0.1.1/tcp/7401/p2p/12D3KooWabc']
+  const ok = parseConfig([...base, '--user', 'u1'], { REBOUND_PASSWORD: 'pw-1234' }, OPTIONS, NodeConfigSchema)
+  assert.equal(ok?.user, 'u1')
+  assert.equal(ok?.port, 7401)
+  const bad = (argv: string[], pattern: RegExp): void => {
+    assert.throws(() => parseConfig(argv, {}, OPTIONS, NodeConfigSchema), (err: ReboundError) => err.code === 'BAD_CONFIG' && pattern.test(err.message))
+  }
+  bad([...base, '--user', 'u1'], /--password/)
+  bad([...base, '--supernode'], /--operator-token/)
+  bad([...base.slice(2), '--user', 'u1', '--password', 'pw-1234'], /--listen/)
+  bad(['--listen', 'localhost', ...base.slice(2), '--user', 'u1', '--password', 'pw-1234'], /--listen: must be an IPv4/)
+  bad([...base.slice(0, 6), '--login-servers', '/ip4/127.0.1.1/tcp/7401', '--user', 'u1', '--password', 'pw-1234'], /--login-servers/)
+})
+
+test('client state: missing is empty, corrupt is CORRUPT_STORE, another user starts empty', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rebound-state-'))
+  try {
+    const file = new ClientStateFile(dir)
+    assert.equal((await file.load('u1')).ticket, null)
+    await file.save({ v: 1, user: 'u1', ticket: 'a.b', ticketExpiresAtMs: 5, supernodes: [], savedAtMs: 1 })
+    assert.equal((await file.load('u1')).ticket, 'a.b')
+    assert.equal((await file.load('u2')).ticket, null)
+    await writeFile(join(dir, 'session.json'), '{"v":1,"user":')
+    await assert.rejects(file.load('u1'), (err: ReboundError) => err.code === 'CORRUPT_STORE')
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('inbox stores a message once whatever the redeliveries, and refuses a corrupt file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rebound-inbox-'))
+  try {
+    const inbox = new Inbox(dir)
+    const m = { id: 'm1', from: 'a', to: 'b', body: 'hi', sentAtMs: 1 }
+    assert.equal(inbox.put(m, 10), true)
+    assert.equal(inbox.put(m, 11), false)
+    assert.equal(inbox.count(), 1)
+    assert.equal(inbox.latest(10)[0]?.body, 'hi')
+    inbox.close()
+    const bad = await mkdtemp(join(tmpdir(), 'rebound-inbox-bad-'))
+    await writeFile(join(bad, 'inbox.sqlite'), 'this is not a database, it is a wiped or damaged file'.repeat(100))
+    assert.throws(() => new Inbox(bad), (err: ReboundError) => err.code === 'CORRUPT_STORE')
+    await rm(bad, { recursive: true, force: true })
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+})

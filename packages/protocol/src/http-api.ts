@@ -1,0 +1,68 @@
+/**
+ * The HTTP control and observation API of every process (bound to the process's own loopback
+ * address): schemas shared by the servers that answer and the load generator that asks.
+ */
+import { z } from 'zod'
+import { ERROR_CODES } from './errors.js'
+import { Body, MessageId, UserName } from './messages.js'
+
+export const NodeState = z.enum(['starting', 'logging-in', 'attaching', 'attached', 'backoff', 'stopping'])
+export type NodeState = z.infer<typeof NodeState>
+
+export const NodeCounters = z.object({
+  logins: z.number(),
+  loginFailures: z.number(),
+  registrations: z.number(),
+  resumes: z.number(),
+  attaches: z.number(),
+  attachFailures: z.number(),
+  messagesSent: z.number(),
+  messagesDelivered: z.number(),
+  messagesFailed: z.number(),
+  messagesReceived: z.number()
+})
+export type NodeCounters = z.infer<typeof NodeCounters>
+
+export const NodeStatus = z.object({
+  peerId: z.string(),
+  pid: z.number(),
+  role: z.enum(['client', 'supernode']),
+  user: z.string().nullable(),
+  state: NodeState,
+  supernode: z.string().nullable(),
+  attachedAtMs: z.number().nullable(),
+  startedAtMs: z.number(),
+  ticketExpiresAtMs: z.number().nullable(),
+  knownSupernodes: z.number(),
+  /** Supernode role only: its certificate class and current client count. */
+  supernodeClass: z.enum(['elected', 'operator']).nullable(),
+  clients: z.number().nullable(),
+  capacity: z.number().nullable(),
+  counters: NodeCounters
+})
+export type NodeStatus = z.infer<typeof NodeStatus>
+
+export const SendCommand = z.strictObject({ to: UserName, body: Body, id: MessageId.optional() })
+export type SendCommand = z.infer<typeof SendCommand>
+
+export const SendResult = z.object({
+  id: z.string(),
+  ok: z.boolean(),
+  code: z.enum(ERROR_CODES).optional(),
+  message: z.string().optional(),
+  latencyMs: z.number()
+})
+export type SendResult = z.infer<typeof SendResult>
+
+export const LoginServerHealth = z.object({
+  ok: z.boolean(),
+  peerId: z.string(),
+  addrs: z.array(z.string()),
+  pid: z.number(),
+  startedAtMs: z.number(),
+  supernodes: z.number()
+})
+export type LoginServerHealth = z.infer<typeof LoginServerHealth>
+
+export const InboxEntry = z.object({ id: z.string(), from: z.string(), to: z.string(), body: z.string(), sentAtMs: z.number(), receivedAtMs: z.number() })
+export type InboxEntry = z.infer<typeof InboxEntry>

@@ -1,0 +1,14 @@
+/**
+ * Protocol ids. The version is part of the id so that a later incompatible change can be served
+ * side by side with this one during a rolling upgrade.
+ */
+export const PROTOCOL_PREFIX = 'rebound'
+
+/** Client <-> login server: register, log in (request/response, one exchange per stream). */
+export const LOGIN_PROTOCOL = '/rebound/login/1.0.0'
+/** Supernode <-> registry (on the login servers): certify, heartbeat. */
+export const REGISTRY_PROTOCOL = '/rebound/registry/1.0.0'
+/** Client <-> its supernode: one long-lived stream per session carrying sends and deliveries. */
+export const SESSION_PROTOCOL = '/rebound/session/1.0.0'
+/** Supernode <-> supernode: presence publish/lookup and message routing (request/response). */
+export const MESH_PROTOCOL = '/rebound/mesh/1.0.0'

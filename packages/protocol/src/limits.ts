@@ -1,0 +1,23 @@
+/**
+ * Hard bounds on everything that crosses the wire. A frame above MAX_FRAME_BYTES ends its stream;
+ * every field below is checked by the schemas in messages.ts before any handler sees it.
+ */
+export const MAX_FRAME_BYTES = 32 * 1024
+export const MAX_USER_LENGTH = 32
+export const USER_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/
+export const MIN_PASSWORD_LENGTH = 4
+export const MAX_PASSWORD_LENGTH = 128
+export const MAX_BODY_BYTES = 4 * 1024
+export const MAX_MESSAGE_ID_LENGTH = 64
+export const MAX_TOKEN_LENGTH = 2048
+export const MAX_ADDRS = 8
+export const MAX_ADDR_LENGTH = 256
+export const MAX_PEER_ID_LENGTH = 128
+/** Supernodes handed to a client with a ticket, and cached by it (DESIGN: >= 20 entries). */
+export const MAX_SUPERNODE_LIST = 32
+/** Every request on the wire carries a deadline; none may ask for more than this. */
+export const MAX_DEADLINE_MS = 60_000
+
+/** Default lifetimes. Tickets are long-lived so that resumption survives a login-server outage. */
+export const DEFAULT_TICKET_TTL_MS = 24 * 3600_000
+export const DEFAULT_CERT_TTL_MS = 3600_000

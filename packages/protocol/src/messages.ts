@@ -1,0 +1,134 @@
+/**
+ * Every message of every rebound protocol, as zod schemas. Decoding is strict: unknown `type`,
+ * missing fields, over-long strings or lists are refused before any handler runs.
+ */
+import { z } from 'zod'
+import { ERROR_CODES } from './errors.js'
+import {
+  MAX_ADDRS, MAX_ADDR_LENGTH, MAX_BODY_BYTES, MAX_DEADLINE_MS, MAX_MESSAGE_ID_LENGTH,
+  MAX_PASSWORD_LENGTH, MAX_PEER_ID_LENGTH, MAX_SUPERNODE_LIST, MAX_TOKEN_LENGTH,
+  MIN_PASSWORD_LENGTH, USER_PATTERN
+} from './limits.js'
+
+export const UserName = z.string().regex(USER_PATTERN, 'user names are 1-32 of [a-z0-9_-], starting with a letter or digit')
+export const Password = z.string().min(MIN_PASSWORD_LENGTH).max(MAX_PASSWORD_LENGTH)
+/** base58btc, as libp2p prints peer ids. */
+export const PeerIdString = z.string().min(1).max(MAX_PEER_ID_LENGTH).regex(/^[1-9A-HJ-NP-Za-km-z]+$/, 'peer ids are base58btc')
+export const MultiaddrString = z.string().min(1).max(MAX_ADDR_LENGTH).startsWith('/')
+export const Addrs = z.array(MultiaddrString).min(1).max(MAX_ADDRS)
+/** A signed token: base64url(payload) '.' base64url(signature). */
+export const Token = z.string().max(MAX_TOKEN_LENGTH).regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'malformed token')
+export const DeadlineMs = z.number().int().min(1).max(MAX_DEADLINE_MS)
+export const MessageId = z.string().min(1).max(MAX_MESSAGE_ID_LENGTH).regex(/^[A-Za-z0-9_.:-]+$/)
+export const SupernodeClass = z.enum(['elected', 'operator'])
+export type SupernodeClass = z.infer<typeof SupernodeClass>
+
+export const Body = z.string().refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_BODY_BYTES, {
+  message: `message bodies are at most ${MAX_BODY_BYTES} bytes`
+})
+
+export const ChatMessage = z.strictObject({
+  id: MessageId,
+  from: UserName,
+  to: UserName,
+  body: Body,
+  sentAtMs: z.number().int().nonnegative()
+})
+export type ChatMessage = z.infer<typeof ChatMessage>
+
+export const SupernodeEntry = z.strictObject({
+  peerId: PeerIdString,
+  addrs: Addrs,
+  class: SupernodeClass,
+  clients: z.number().int().nonnegative(),
+  capacity: z.number().int().positive(),
+  certificate: Token
+})
+export type SupernodeEntry = z.infer<typeof SupernodeEntry>
+export const SupernodeList = z.array(SupernodeEntry).max(MAX_SUPERNODE_LIST)
+
+export const ErrorReply = z.strictObject({
+  type: z.literal('error'),
+  code: z.enum(ERROR_CODES),
+  message: z.string().max(512),
+  retryAfterMs: z.number().int().nonnegative().max(3600_000).optional(),
+  redirect: SupernodeList.optional()
+})
+export type ErrorReply = z.infer<typeof ErrorReply>
+
+// ---- /rebound/login ----
+export const LoginRequest = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('register'), user: UserName, password: Password, deadlineMs: DeadlineMs }),
+  z.strictObject({ type: z.literal('login'), user: UserName, password: Password, deadlineMs: DeadlineMs })
+])
+export type LoginRequest = z.infer<typeof LoginRequest>
+
+export const LoginResponse = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('registered'), user: UserName }),
+  z.strictObject({ type: z.literal('logged-in'), ticket: Token, expiresAtMs: z.number().int(), supernodes: SupernodeList }),
+  ErrorReply
+])
+export type LoginResponse = z.infer<typeof LoginResponse>
+
+// ---- /rebound/registry ----
+export const RegistryRequest = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('certify'),
+    addrs: Addrs,
+    class: SupernodeClass,
+    operatorToken: z.string().max(256),
+    capacity: z.number().int().positive().max(100_000)
+  }),
+  z.strictObject({
+    type: z.literal('heartbeat'),
+    certificate: Token,
+    clients: z.number().int().nonnegative().max(100_000),
+    capacity: z.number().int().positive().max(100_000)
+  })
+])
+export type RegistryRequest = z.infer<typeof RegistryRequest>
+
+export const RegistryResponse = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('certified'), certificate: Token, expiresAtMs: z.number().int() }),
+  z.strictObject({ type: z.literal('heartbeat-ok'), supernodes: SupernodeList, certificate: Token.optional() }),
+  ErrorReply
+])
+export type RegistryResponse = z.infer<typeof RegistryResponse>
+
+// ---- /rebound/session ----
+export const ClientFrame = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('attach'), ticket: Token }),
+  z.strictObject({ type: z.literal('send'), message: ChatMessage, deadlineMs: DeadlineMs }),
+  z.strictObject({ type: z.literal('deliver-ack'), id: MessageId })
+])
+export type ClientFrame = z.infer<typeof ClientFrame>
+
+export const ServerFrame = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('attached'),
+    certificate: Token,
+    orphanWindowMs: z.number().int().nonnegative().max(600_000),
+    supernodes: SupernodeList
+  }),
+  z.strictObject({ type: z.literal('send-result'), id: MessageId, ok: z.boolean(), code: z.enum(ERROR_CODES).optional() }),
+  z.strictObject({ type: z.literal('deliver'), message: ChatMessage }),
+  ErrorReply
+])
+export type ServerFrame = z.infer<typeof ServerFrame>
+
+// ---- /rebound/mesh ----
+export const MeshRequest = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('publish'), ticket: Token, supernode: PeerIdString, addrs: Addrs, sinceMs: z.number().int() }),
+  z.strictObject({ type: z.literal('unpublish'), user: UserName, supernode: PeerIdString }),
+  z.strictObject({ type: z.literal('lookup'), user: UserName }),
+  z.strictObject({ type: z.literal('route'), message: ChatMessage, deadlineMs: DeadlineMs })
+])
+export type MeshRequest = z.infer<typeof MeshRequest>
+
+export const MeshResponse = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('ok') }),
+  z.strictObject({ type: z.literal('found'), user: UserName, supernode: PeerIdString, addrs: Addrs, sinceMs: z.number().int() }),
+  z.strictObject({ type: z.literal('not-found'), user: UserName }),
+  ErrorReply
+])
+export type MeshResponse = z.infer<typeof MeshResponse>
