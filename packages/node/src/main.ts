@@ -2,6 +2,8 @@
 /**
  * rebound-node: parse configuration, start the peer, stop gracefully on SIGTERM/SIGINT.
  */
+// Before anything loads node:sqlite (the inbox), so its experimental warning is filtered.
+import '@rebound/protocol/quiet-sqlite-warning'
 import { createLogger, parseConfig, runMain, stopOnSignals, usage } from '@rebound/protocol'
 import { NodeConfigSchema, OPTIONS } from './config.js'
 import { Peer } from './peer.js'

@@ -25,7 +25,7 @@ export interface PeerDeps {
 
 /** Process-level randomness: crypto-strength, so no two restarted peers draw the same jitter. */
 function defaultRandom (): number {
-  return randomInt(0, 2 ** 48) / 2 ** 48
+  return randomInt(0, 2 ** 47) / 2 ** 47
 }
 
 export class Peer {

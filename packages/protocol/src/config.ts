@@ -79,7 +79,9 @@ export function runMain (program: string, main: () => Promise<void>): void {
       process.stderr.write(`${program}: ${err.message}\nTry '${program} --help'.\n`)
       process.exit(2)
     }
-    process.stderr.write(`${program}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+    // Expected failures (a corrupt store, an unreadable key) read best as one line; bugs keep their stack.
+    const text = err instanceof ReboundError && err.code !== 'INTERNAL' ? `${err.code}: ${err.message}` : (err instanceof Error ? (err.stack ?? err.message) : String(err))
+    process.stderr.write(`${program}: ${text}\n`)
     process.exit(1)
   })
 }

@@ -70,7 +70,9 @@ export function serveRequests<S extends z.ZodType> (
     try {
       req = await framed.read(requestSchema, { signal: AbortSignal.timeout(options.readTimeoutMs) })
     } catch (err) {
-      options.log.warn({ remote, code: errorCodeOf(err), err: describeError(err) }, 'bad request stream')
+      // A client that simply went away is routine under churn; a bad frame is worth a warning.
+      const level = errorCodeOf(err) === 'CLOSED' || errorCodeOf(err) === 'TIMEOUT' ? 'debug' : 'warn'
+      options.log[level]({ remote, code: errorCodeOf(err), err: describeError(err) }, 'bad request stream')
       if (errorCodeOf(err) === 'BAD_REQUEST') {
         await framed.write(errorReply(err), { signal: AbortSignal.timeout(1000) }).catch(() => {})
       }

@@ -1,0 +1,71 @@
+/**
+ * rebound-bootstrap configuration: flags and environment, validated once (docs/interfaces.md).
+ * This is the only module that reads the environment; main passes `process.env` in.
+ */
+import { isIPv4 } from 'node:net'
+import { z } from 'zod'
+import { DEFAULT_CERT_TTL_MS, DEFAULT_TICKET_TTL_MS, ReboundError, parseConfig, usage, type OptionSpecs } from '@rebound/protocol'
+
+export const PROGRAM = 'rebound-bootstrap'
+export const SUMMARY = 'Login server: accounts, session tickets and the supernode registry, sharing one SQLite store with its peers.'
+
+export const OPTIONS: OptionSpecs = {
+  listen: { type: 'string', env: 'REBOUND_LISTEN', description: 'loopback IPv4 address to bind (listen and dial from)' },
+  port: { type: 'string', env: 'REBOUND_PORT', description: 'libp2p TCP port', default: '7401' },
+  'http-port': { type: 'string', env: 'REBOUND_HTTP_PORT', description: 'HTTP port (/healthz, /metrics)', default: '7480' },
+  'data-dir': { type: 'string', env: 'REBOUND_DATA_DIR', description: "this server's own files (identity key)" },
+  store: { type: 'string', env: 'REBOUND_STORE', description: 'SQLite file shared by all login servers' },
+  'cluster-key-file': { type: 'string', env: 'REBOUND_CLUSTER_KEY_FILE', description: 'PEM Ed25519 key signing tickets and certificates' },
+  'operator-token': { type: 'string', env: 'REBOUND_OPERATOR_TOKEN', description: 'secret an operator supernode shows to be certified' },
+  'ticket-ttl-ms': { type: 'string', env: 'REBOUND_TICKET_TTL_MS', description: 'session ticket lifetime', default: String(DEFAULT_TICKET_TTL_MS) },
+  'cert-ttl-ms': { type: 'string', env: 'REBOUND_CERT_TTL_MS', description: 'supernode certificate lifetime', default: String(DEFAULT_CERT_TTL_MS) },
+  'heartbeat-timeout-ms': { type: 'string', env: 'REBOUND_HEARTBEAT_TIMEOUT_MS', description: 'a supernode silent this long leaves the list', default: '6000' },
+  'scrypt-n': { type: 'string', env: 'REBOUND_SCRYPT_N', description: 'scrypt cost N (power of two)', default: '16384' },
+  'log-level': { type: 'string', env: 'REBOUND_LOG_LEVEL', description: 'pino log level', default: 'info' }
+}
+
+const port = z.coerce.number().int().min(1).max(65535)
+const required = { error: 'is required' }
+const isPowerOfTwo = (n: number): boolean => Number.isInteger(n) && n > 0 && (n & (n - 1)) === 0
+
+export const BootstrapConfigSchema = z.object({
+  listen: z.string(required).refine(isIPv4, 'must be an IPv4 address'),
+  port: port.default(7401),
+  httpPort: port.default(7480),
+  dataDir: z.string(required).min(1),
+  store: z.string(required).min(1),
+  clusterKeyFile: z.string(required).min(1),
+  operatorToken: z.string(required).min(8, 'must be at least 8 characters').max(256),
+  // A ticket must outlive a login-server outage (resumption), but not by more than a month.
+  ticketTtlMs: z.coerce.number().int().min(1000).max(30 * 24 * 3600_000).default(DEFAULT_TICKET_TTL_MS),
+  certTtlMs: z.coerce.number().int().min(1000).max(7 * 24 * 3600_000).default(DEFAULT_CERT_TTL_MS),
+  heartbeatTimeoutMs: z.coerce.number().int().min(100).max(600_000).default(6000),
+  // 2^10 is fast enough for tests; above 2^20 one hash needs over a GiB of memory.
+  scryptN: z.coerce.number().int().min(1024).max(1 << 20)
+    .refine(isPowerOfTwo, 'must be a power of two between 1024 and 1048576').default(16384),
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')
+})
+export type BootstrapConfig = z.infer<typeof BootstrapConfigSchema>
+
+/** The configuration, or undefined when --help was asked for. Throws ReboundError('BAD_CONFIG'). */
+export function loadConfig (argv: string[], env: NodeJS.ProcessEnv): BootstrapConfig | undefined {
+  return parseConfig(argv, env, OPTIONS, BootstrapConfigSchema)
+}
+
+export function helpText (): string {
+  return usage(PROGRAM, SUMMARY, OPTIONS)
+}
+
+/**
+ * libp2p's own debug output, off unless REBOUND_LIBP2P_DEBUG holds a RegExp of component names
+ * (see @rebound/protocol log.ts). It is a debugging aid, not part of the documented interface.
+ */
+export function libp2pDebugFilter (env: NodeJS.ProcessEnv): RegExp | undefined {
+  const source = env.REBOUND_LIBP2P_DEBUG
+  if (source === undefined || source === '') return undefined
+  try {
+    return new RegExp(source)
+  } catch (err) {
+    throw new ReboundError('BAD_CONFIG', `REBOUND_LIBP2P_DEBUG is not a regular expression: ${(err as Error).message}`)
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The account store and supernode registry, in one SQLite file that every login-server process
+ * opens at the same time. WAL lets readers run beside the one writer; synchronous=FULL makes a
+ * registration durable before it is acknowledged; busy_timeout makes a writer wait for another
+ * process's write instead of failing at once. Every call is synchronous and short (a single row,
+ * or one bounded query), so blocking the event loop for it is cheaper than a worker hop.
+ */
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite'
+import { ReboundError, SupernodeClass } from '@rebound/protocol'
+
+/** How long a write waits for another process's write lock before giving up with BUSY. */
+export const STORE_BUSY_TIMEOUT_MS = 5000
+/** Bumped when the tables change; a store written by a newer schema is refused. */
+export const STORE_SCHEMA_VERSION = 1
+
+export interface AccountRecord {
+  user: string
+  salt: Uint8Array
+  hash: Uint8Array
+  /** The scrypt cost the hash was made with: accounts survive a change of --scrypt-n. */
+  scryptN: number
+  createdAtMs: number
+}
+
+export interface SupernodeRecord {
+  peerId: string
+  addrs: string[]
+  class: SupernodeClass
+  certificate: string
+  clients: number
+  capacity: number
+  lastSeenMs: number
+  expiresAtMs: number
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS accounts (
+  user TEXT PRIMARY KEY,
+  salt BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  scrypt_n INTEGER NOT NULL,
+  created_at_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS supernodes (
+  peer_id TEXT PRIMARY KEY,
+  addrs TEXT NOT NULL,
+  class TEXT NOT NULL,
+  certificate TEXT NOT NULL,
+  clients INTEGER NOT NULL,
+  capacity INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS supernodes_last_seen ON supernodes (last_seen_ms);
+`
+const EXPECTED_COLUMNS: Record<string, string[]> = {
+  accounts: ['user', 'salt', 'hash', 'scrypt_n', 'created_at_ms'],
+  supernodes: ['peer_id', 'addrs', 'class', 'certificate', 'clients', 'capacity', 'last_seen_ms', 'expires_at_ms']
+}
+
+// SQLite primary result codes (https://www.sqlite.org/rescode.html); errcode may be extended.
+const SQLITE_BUSY = 5
+const SQLITE_LOCKED = 6
+const SQLITE_CORRUPT = 11
+const SQLITE_NOTADB = 26
+
+function sqliteCode (err: unknown): number | undefined {
+  const code = (err as { errcode?: unknown } | null)?.errcode
+  return typeof code === 'number' ? code & 0xff : undefined
+}
+
+export class Store {
+  readonly path: string
+  private readonly db: DatabaseSync
+  private readonly stmts: ReturnType<typeof prepareStatements>
+
+  private constructor (path: string, db: DatabaseSync) {
+    this.path = path
+    this.db = db
+    this.stmts = prepareStatements(db)
+  }
+
+  /**
+   * Open (creating if absent) the store at `path`. A file that is not a SQLite database, or holds
+   * tables of another shape, is refused with CORRUPT_STORE and left untouched: replacing it would
+   * silently drop every account.
+   */
+  static open (path: string): Store {
+    mkdirSync(dirname(path), { recursive: true })
+    let db: DatabaseSync
+    try {
+      db = new DatabaseSync(path)
+    } catch (err) {
+      throw translate(err, path)
+    }
+    try {
+      // busy_timeout first: switching to WAL itself needs a lock another process may hold.
+      db.exec(`PRAGMA busy_timeout = ${STORE_BUSY_TIMEOUT_MS}`)
+      db.exec('PRAGMA journal_mode = WAL')
+      db.exec('PRAGMA synchronous = FULL')
+      migrate(db, path)
+      return new Store(path, db)
+    } catch (err) {
+      db.close()
+      throw translate(err, path)
+    }
+  }
+
+  getAccount (user: string): AccountRecord | undefined {
+    const row = this.guard(() => this.stmts.getAccount.get(user))
+    if (row === undefined) return undefined
+    return {
+      user: String(row.user),
+      salt: bytes(row.salt),
+      hash: bytes(row.hash),
+      scryptN: Number(row.scrypt_n),
+      createdAtMs: Number(row.created_at_ms)
+    }
+  }
+
+  /** Insert a new account; false when the name is taken (by any process). */
+  insertAccount (account: AccountRecord): boolean {
+    const result = this.guard(() => this.stmts.insertAccount.run(
+      account.user, account.salt, account.hash, account.scryptN, account.createdAtMs))
+    return Number(result.changes) === 1
+  }
+
+  upsertSupernode (record: SupernodeRecord): void {
+    this.guard(() => this.stmts.upsertSupernode.run(
+      record.peerId, JSON.stringify(record.addrs), record.class, record.certificate,
+      record.clients, record.capacity, record.lastSeenMs, record.expiresAtMs))
+  }
+
+  /**
+   * Supernodes heard from at or after `seenSinceMs` whose certificate is still valid at `nowMs`,
+   * least loaded first (ties in random order), at most `limit`.
+   */
+  liveSupernodes (nowMs: number, seenSinceMs: number, limit: number): SupernodeRecord[] {
+    const rows = this.guard(() => this.stmts.liveSupernodes.all(seenSinceMs, nowMs, limit))
+    const records: SupernodeRecord[] = []
+    for (const row of rows) {
+      const record = decodeSupernode(row)
+      if (record !== undefined) records.push(record)
+    }
+    return records
+  }
+
+  countLiveSupernodes (nowMs: number, seenSinceMs: number): number {
+    const row = this.guard(() => this.stmts.countLive.get(seenSinceMs, nowMs))
+    return Number(row?.n ?? 0)
+  }
+
+  /** Drop supernodes whose certificate has expired: a row lives exactly as long as its certificate. */
+  pruneExpiredSupernodes (nowMs: number): number {
+    return Number(this.guard(() => this.stmts.pruneExpired.run(nowMs)).changes)
+  }
+
+  close (): void {
+    if (this.db.isOpen) this.db.close()
+  }
+
+  /** Another process holding the write lock past busy_timeout is BUSY (retryable), not INTERNAL. */
+  private guard<T> (fn: () => T): T {
+    try {
+      return fn()
+    } catch (err) {
+      const code = sqliteCode(err)
+      if (code === SQLITE_BUSY || code === SQLITE_LOCKED) {
+        throw new ReboundError('BUSY', 'account store is busy', { retryAfterMs: 1000 })
+      }
+      throw err
+    }
+  }
+}
+
+function prepareStatements (db: DatabaseSync): Record<'getAccount' | 'insertAccount' | 'upsertSupernode' | 'liveSupernodes' | 'countLive' | 'pruneExpired', StatementSync> {
+  return {
+    getAccount: db.prepare('SELECT user, salt, hash, scrypt_n, created_at_ms FROM accounts WHERE user = ?'),
+    insertAccount: db.prepare(`INSERT INTO accounts (user, salt, hash, scrypt_n, created_at_ms) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (user) DO NOTHING`),
+    upsertSupernode: db.prepare(`INSERT INTO supernodes
+      (peer_id, addrs, class, certificate, clients, capacity, last_seen_ms, expires_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (peer_id) DO UPDATE SET addrs = excluded.addrs, class = excluded.class, certificate = excluded.certificate,
+      clients = excluded.clients, capacity = excluded.capacity, last_seen_ms = excluded.last_seen_ms,
+      expires_at_ms = excluded.expires_at_ms`),
+    liveSupernodes: db.prepare(`SELECT peer_id, addrs, class, certificate, clients, capacity, last_seen_ms, expires_at_ms
+      FROM supernodes WHERE last_seen_ms >= ? AND expires_at_ms > ?
+      ORDER BY CAST(clients AS REAL) / MAX(capacity, 1), random() LIMIT ?`),
+    countLive: db.prepare('SELECT COUNT(*) AS n FROM supernodes WHERE last_seen_ms >= ? AND expires_at_ms > ?'),
+    pruneExpired: db.prepare('DELETE FROM supernodes WHERE expires_at_ms <= ?')
+  }
+}
+
+function migrate (db: DatabaseSync, path: string): void {
+  const version = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0)
+  if (version > STORE_SCHEMA_VERSION) {
+    throw new ReboundError('CORRUPT_STORE', `store ${path} has schema version ${version}, newer than this server's ${STORE_SCHEMA_VERSION}`, { path, version })
+  }
+  // IMMEDIATE takes the write lock up front, so two servers starting together create the tables once.
+  db.exec('BEGIN IMMEDIATE')
+  try {
+    db.exec(SCHEMA)
+    db.exec(`PRAGMA user_version = ${STORE_SCHEMA_VERSION}`)
+    db.exec('COMMIT')
+  } catch (err) {
+    db.exec('ROLLBACK')
+    throw err
+  }
+  for (const [table, expected] of Object.entries(EXPECTED_COLUMNS)) {
+    const columns = db.prepare(`PRAGMA table_info(${table})`).all().map((c) => String(c.name))
+    if (expected.some((name) => !columns.includes(name))) {
+      throw new ReboundError('CORRUPT_STORE', `store ${path} has a table ${table} of another shape (${columns.join(', ')})`, { path, table })
+    }
+  }
+}
+
+function translate (err: unknown, path: string): Error {
+  if (err instanceof ReboundError) return err
+  const code = sqliteCode(err)
+  if (code === SQLITE_NOTADB || code === SQLITE_CORRUPT) {
+    return new ReboundError('CORRUPT_STORE', `store ${path} is not a valid SQLite database (${(err as Error).message}); refusing to replace it`, { path })
+  }
+  return err instanceof Error ? err : new Error(String(err))
+}
+
+function bytes (value: SQLOutputValue | undefined): Uint8Array {
+  return value instanceof Uint8Array ? value : new Uint8Array()
+}
+
+function decodeSupernode (row: Record<string, SQLOutputValue>): SupernodeRecord | undefined {
+  let addrs: unknown
+  try {
+    addrs = JSON.parse(String(row.addrs))
+  } catch {
+    return undefined
+  }
+  const cls = SupernodeClass.safeParse(row.class)
+  if (!Array.isArray(addrs) || !cls.success) return undefined
+  return {
+    peerId: String(row.peer_id),
+    addrs: addrs.map(String),
+    class: cls.data,
+    certificate: String(row.certificate),
+    clients: Number(row.clients),
+    capacity: Number(row.capacity),
+    lastSeenMs: Number(row.last_seen_ms),
+    expiresAtMs: Number(row.expires_at_ms)
+  }
+}

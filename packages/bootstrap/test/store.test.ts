@@ -1,0 +1,91 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
+import { ReboundError } from '@rebound/protocol'
+import { Store, type SupernodeRecord } from '../src/index.js'
+import { tempDir } from './helpers.js'
+
+const account = { user: 'alice', salt: new Uint8Array([1, 2, 3]), hash: new Uint8Array([9, 8, 7, 6]), scryptN: 1024, createdAtMs: 1000 }
+
+function supernode (peerId: string, over: Partial<SupernodeRecord> = {}): SupernodeRecord {
+  return {
+    peerId, addrs: [`/ip4/127.0.0.1/tcp/1/p2p/${peerId}`], class: 'operator', certificate: 'a.b',
+    clients: 0, capacity: 100, lastSeenMs: 18_000, expiresAtMs: 100_000, ...over
+  }
+}
+
+test('accounts round-trip, and a taken name is not overwritten', async (t) => {
+  const dir = await tempDir('store')
+  t.after(dir.remove)
+  const store = Store.open(join(dir.path, 'nested', 'store.db'))
+  t.after(() => { store.close() })
+  assert.equal(store.getAccount('alice'), undefined)
+  assert.equal(store.insertAccount(account), true)
+  assert.equal(store.insertAccount({ ...account, hash: new Uint8Array([0]) }), false)
+  const loaded = store.getAccount('alice')
+  assert.deepEqual(loaded && { ...loaded, salt: [...loaded.salt], hash: [...loaded.hash] }, { ...account, salt: [1, 2, 3], hash: [9, 8, 7, 6] })
+})
+
+test('two handles on one file (as two login-server processes) see each other\'s writes', async (t) => {
+  const dir = await tempDir('store')
+  t.after(dir.remove)
+  const path = join(dir.path, 'store.db')
+  const a = Store.open(path)
+  const b = Store.open(path)
+  t.after(() => { a.close(); b.close() })
+  assert.equal(a.insertAccount(account), true)
+  assert.equal(b.getAccount('alice')?.user, 'alice')
+  assert.equal(b.insertAccount(account), false, 'the second handle sees the name as taken')
+  b.upsertSupernode(supernode('PeerA'))
+  assert.deepEqual(a.liveSupernodes(20_000, 5_000, 10).map((r) => r.peerId), ['PeerA'])
+  // The store really is in WAL mode, as every process must agree on it.
+  const raw = new DatabaseSync(path)
+  t.after(() => { raw.close() })
+  assert.equal(raw.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal')
+})
+
+test('the live list keeps supernodes heard from recently with valid certificates, least loaded first', async (t) => {
+  const dir = await tempDir('store')
+  t.after(dir.remove)
+  const store = Store.open(join(dir.path, 'store.db'))
+  t.after(() => { store.close() })
+  store.upsertSupernode(supernode('Busy', { clients: 90 }))
+  store.upsertSupernode(supernode('Idle', { clients: 1 }))
+  store.upsertSupernode(supernode('Half', { clients: 5, capacity: 10 }))
+  store.upsertSupernode(supernode('Silent', { lastSeenMs: 1000 }))
+  store.upsertSupernode(supernode('Expired', { expiresAtMs: 15_000 }))
+  store.upsertSupernode(supernode('Busy', { clients: 95, lastSeenMs: 19_000 })) // an update, not a new row
+  const nowMs = 20_000
+  assert.deepEqual(store.liveSupernodes(nowMs, nowMs - 6000, 10).map((r) => [r.peerId, r.clients]), [['Idle', 1], ['Half', 5], ['Busy', 95]])
+  assert.equal(store.countLiveSupernodes(nowMs, nowMs - 6000), 3)
+  assert.equal(store.liveSupernodes(nowMs, nowMs - 6000, 2).length, 2)
+  assert.equal(store.pruneExpiredSupernodes(nowMs), 1)
+  assert.equal(store.liveSupernodes(nowMs, 0, 10).length, 4, 'silent but certified supernodes stay until their certificate expires')
+})
+
+test('a file that is not a SQLite database is refused with CORRUPT_STORE and left untouched', async (t) => {
+  const dir = await tempDir('store')
+  t.after(dir.remove)
+  const path = join(dir.path, 'store.db')
+  const garbage = 'these are not the bytes of a database '.repeat(40)
+  await writeFile(path, garbage)
+  assert.throws(() => Store.open(path), (err: unknown) => {
+    assert.ok(err instanceof ReboundError)
+    assert.equal(err.code, 'CORRUPT_STORE')
+    assert.match(err.message, /not a valid SQLite database/)
+    return true
+  })
+  assert.equal(await readFile(path, 'utf8'), garbage)
+})
+
+test('a SQLite file whose tables have another shape is refused with CORRUPT_STORE', async (t) => {
+  const dir = await tempDir('store')
+  t.after(dir.remove)
+  const path = join(dir.path, 'store.db')
+  const other = new DatabaseSync(path)
+  other.exec('CREATE TABLE accounts (name TEXT, pw TEXT)')
+  other.close()
+  assert.throws(() => Store.open(path), (err: unknown) => err instanceof ReboundError && err.code === 'CORRUPT_STORE' && /accounts/.test(err.message))
+})

@@ -1,0 +1,148 @@
+/**
+ * Integration: a real rebound-bootstrap process and real libp2p peers (in this process) over TCP
+ * on loopback addresses 127.99.x.y. Login, attach, end-to-end delivery, refusals, resumption.
+ */
+import { test, after, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, mkdir, rm, writeFile, copyFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { lpStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import {
+  SESSION_PROTOCOL, createLogger, generateClusterKey, loadOrCreateIdentity, privateKeyToPem, publicKeyToBase64, type NodeStatus
+} from '@rebound/protocol'
+import { NodeConfigSchema, Peer } from '../src/index.js'
+import { createPeerNode } from '../src/libp2p.js'
+
+const NET = '127.99'
+const BOOTSTRAP_BIN = fileURLToPath(new URL('../../../bootstrap/dist/src/main.js', import.meta.url))
+const OPERATOR_TOKEN = 'operator-secret-1'
+const key = generateClusterKey()
+const log = createLogger({ service: 'test', level: 'silent' })
+let dir: string
+let loginServer: ChildProcess
+let loginAddr: string
+const peers: Peer[] = []
+
+async function waitFor<T> (what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const value = await fn()
+    if (value !== undefined) return value
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+async function startPeer (name: string, ip: string, extra: Record<string, unknown>): Promise<Peer> {
+  const config = NodeConfigSchema.parse({
+    listen: ip, dataDir: join(dir, name), clusterPubkey: publicKeyToBase64(key.publicKey), loginServers: loginAddr, heartbeatMs: 500, ...extra
+  })
+  const peer = new Peer(config, { log })
+  await peer.start()
+  peers.push(peer)
+  return peer
+}
+
+const attached = (peer: Peer): NodeStatus | undefined => (peer.status().state === 'attached' ? peer.status() : undefined)
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rebound-overlay-'))
+  await mkdir(join(dir, 'ls1'))
+  await writeFile(join(dir, 'cluster.pem'), privateKeyToPem(key.privateKey), { mode: 0o600 })
+  loginServer = spawn(process.execPath, [BOOTSTRAP_BIN, '--listen', `${NET}.1.1`, '--data-dir', join(dir, 'ls1'), '--store', join(dir, 'store.sqlite'),
+    '--cluster-key-file', join(dir, 'cluster.pem'), '--operator-token', OPERATOR_TOKEN, '--scrypt-n', '1024', '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] })
+  const health = await waitFor('login server /healthz', async () => {
+    try {
+      const res = await fetch(`http://${NET}.1.1:7480/healthz`, { signal: AbortSignal.timeout(500) })
+      return res.ok ? await res.json() as { peerId: string } : undefined
+    } catch { return undefined }
+  })
+  loginAddr = `/ip4/${NET}.1.1/tcp/7401/p2p/${health.peerId}`
+})
+
+after(async () => {
+  for (const peer of peers) await peer.stop()
+  loginServer.kill('SIGTERM')
+  await rm(dir, { recursive: true, force: true })
+})
+
+test('clients log in, attach, exchange messages end to end, and resume after a restart', async () => {
+  const sn = await startPeer('sn1', `${NET}.2.1`, { supernode: true, operatorToken: OPERATOR_TOKEN, capacity: 10 })
+  await waitFor('supernode certified', () => attached(sn))
+  const alice = await startPeer('alice', `${NET}.2.2`, { user: 'alice', password: 'alice-pw', register: true })
+  const bob = await startPeer('bob', `${NET}.2.3`, { user: 'bob', password: 'bob-pw', register: true })
+  await waitFor('alice attached', () => attached(alice))
+  const bobStatus = await waitFor('bob attached', () => attached(bob))
+  assert.equal(bobStatus.supernode, sn.node.peerId.toString())
+  assert.equal(bobStatus.counters.registrations, 1)
+
+  const result = await alice.send({ id: 'hello-1', to: 'bob', body: 'hello bob' }, 5000)
+  assert.equal(result.ok, true, `send failed: ${result.code}`)
+  assert.deepEqual(bob.inbox?.latest(10).map((m) => [m.id, m.from, m.body]), [['hello-1', 'alice', 'hello bob']])
+
+  const offline = await alice.send({ id: 'hello-2', to: 'carol', body: 'anyone?' }, 5000)
+  assert.deepEqual([offline.ok, offline.code], [false, 'RECIPIENT_OFFLINE'])
+
+  // Restart bob on the same data directory: it resumes with its ticket, no login.
+  await bob.stop()
+  const bob2 = await startPeer('bob', `${NET}.2.3`, { user: 'bob', password: 'bob-pw' })
+  const resumed = await waitFor('bob re-attached', () => attached(bob2))
+  assert.equal(resumed.counters.logins, 0)
+  assert.equal(resumed.counters.resumes, 1)
+  const again = await alice.send({ id: 'hello-3', to: 'bob', body: 'welcome back' }, 5000)
+  assert.equal(again.ok, true, `send after resume failed: ${again.code}`)
+  assert.equal(bob2.inbox?.count(), 2)
+})
+
+test('a wrong password is refused and the client backs off instead of attaching', async () => {
+  const mallory = await startPeer('mallory', `${NET}.2.4`, { user: 'alice', password: 'wrong-pw' })
+  const status = await waitFor('login refused', () => (mallory.status().counters.loginFailures > 0 ? mallory.status() : undefined))
+  assert.notEqual(status.state, 'attached')
+  const metrics = await mallory.metrics.registry.getSingleMetricAsString('rebound_node_logins_total')
+  assert.match(metrics, /result="BAD_PASSWORD"\} 1/)
+  await mallory.stop()
+})
+
+test('a ticket copied to another peer is refused by the supernode', async () => {
+  // Give a fresh identity alice's saved ticket: the supernode sees another Noise peer id.
+  await mkdir(join(dir, 'thief'), { recursive: true })
+  await copyFile(join(dir, 'alice', 'session.json'), join(dir, 'thief', 'session.json'))
+  const thief = await startPeer('thief', `${NET}.2.5`, { user: 'alice', password: 'wrong-pw' })
+  const status = await waitFor('attach refused', () => (thief.status().counters.attachFailures > 0 ? thief.status() : undefined))
+  assert.notEqual(status.state, 'attached')
+  const metrics = await thief.metrics.registry.getSingleMetricAsString('rebound_node_attaches_total')
+  assert.match(metrics, /result="TICKET_PEER_MISMATCH"\} 1/)
+  await thief.stop()
+})
+
+test('a malformed or oversized session frame ends only that stream', async () => {
+  const sn = peers.find((p) => p.status().role === 'supernode')
+  assert.ok(sn !== undefined)
+  const privateKey = await loadOrCreateIdentity(join(dir, 'raw'))
+  const raw = await createPeerNode({ listen: `${NET}.2.6`, port: 0, privateKey, log })
+  await raw.start()
+  try {
+    const target = multiaddr(`/ip4/${NET}.2.1/tcp/7401/p2p/${sn.node.peerId.toString()}`)
+    for (const payload of [new TextEncoder().encode('{"type":"attach","ticket":'), new Uint8Array(64 * 1024)]) {
+      const stream = await raw.dialProtocol(target, SESSION_PROTOCOL)
+      const lp = lpStream(stream, { maxDataLength: 1 << 20 })
+      await lp.write(payload)
+      await assert.rejects(lp.read({ signal: AbortSignal.timeout(3000) }).then((reply) => {
+        const text = new TextDecoder().decode(reply.subarray())
+        // A decodable-but-bad frame gets an error reply before the stream ends.
+        assert.match(text, /"type":"error"/)
+        throw new Error('replied with error')
+      }))
+    }
+  } finally {
+    await raw.stop()
+  }
+  const alice = peers.find((p) => p.status().user === 'alice' && p.status().state === 'attached')
+  assert.ok(alice !== undefined)
+  const ok = await alice.send({ id: 'after-garbage', to: 'bob', body: 'still here' }, 5000)
+  assert.equal(ok.ok, true, `supernode stopped serving: ${ok.code}`)
+})
