@@ -20,7 +20,8 @@ export const OPTIONS: OptionSpecs = {
   capacity: { type: 'string', env: 'REBOUND_CAPACITY', description: 'supernode: hard cap on attached clients', default: '200' },
   'heartbeat-ms': { type: 'string', env: 'REBOUND_HEARTBEAT_MS', description: 'supernode: registry heartbeat period', default: '2000' },
   'orphan-window-ms': { type: 'string', env: 'REBOUND_ORPHAN_WINDOW_MS', description: 'supernode: re-homing window W advertised to clients', default: '2000' },
-  'log-level': { type: 'string', env: 'REBOUND_LOG_LEVEL', description: 'pino log level', default: 'info' }
+  'log-level': { type: 'string', env: 'REBOUND_LOG_LEVEL', description: 'pino log level', default: 'info' },
+  'libp2p-debug': { type: 'string', env: 'REBOUND_LIBP2P_DEBUG', description: "regular expression of libp2p components whose debug log to show" }
 }
 
 const port = z.coerce.number().int().min(0).max(65535)
@@ -42,7 +43,15 @@ export const NodeConfigSchema = z.object({
   capacity: z.coerce.number().int().min(1).max(100_000).default(200),
   heartbeatMs: ms(100, 60_000).default(2000),
   orphanWindowMs: ms(0, 600_000).default(2000),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  libp2pDebug: z.string().transform((s, ctx) => {
+    try {
+      return new RegExp(s)
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a regular expression' })
+      return z.NEVER
+    }
+  }).optional()
 }).superRefine((c, ctx) => {
   if (c.supernode && c.operatorToken === undefined) ctx.addIssue({ code: 'custom', path: ['operatorToken'], message: 'is required with --supernode' })
   if (!c.supernode && c.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required for a client (or pass --supernode)' })

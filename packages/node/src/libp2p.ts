@@ -38,8 +38,11 @@ export async function createPeerNode (init: PeerNodeInit): Promise<PeerNode> {
       inboundConnectionThreshold: 1000,
       dialTimeout: 5000
     },
-    // Pings every second detect a frozen (SIGSTOPped) peer in about 1-2 s instead of ~12 s.
-    connectionMonitor: { protocolPrefix: PROTOCOL_PREFIX, pingInterval: 1000, pingTimeout: { minTimeout: 500, maxTimeout: 2000 } },
+    // Pings every second; a peer silent for 3-6 s is dropped (libp2p's default needs ~12 s to
+    // notice a frozen peer). A shorter timeout misfired here: on a saturated 2-core machine a
+    // healthy supernode's event loop can stall for over 500 ms while a batch of peers starts, and
+    // the monitor then aborted every session it held at once.
+    connectionMonitor: { protocolPrefix: PROTOCOL_PREFIX, pingInterval: 1000, pingTimeout: { minTimeout: 3000, maxTimeout: 6000 } },
     services: { ping: ping({ protocolPrefix: PROTOCOL_PREFIX }) },
     logger: libp2pLogger(init.log.child({ component: 'libp2p' }), init.debugFilter)
   })

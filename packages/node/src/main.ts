@@ -16,9 +16,8 @@ runMain(PROGRAM, async () => {
     process.stdout.write(usage(PROGRAM, 'A rebound peer: a client attached to a supernode, or (--supernode) an operator supernode.', OPTIONS) + '\n')
     return
   }
-  const log = createLogger({ service: PROGRAM, level: config.logLevel, bindings: { addr: config.listen, user: config.user ?? null } })
-  const debug = process.env.REBOUND_LIBP2P_DEBUG
-  const peer = new Peer(config, debug === undefined || debug === '' ? { log } : { log, debugFilter: new RegExp(debug) })
+  const log = createLogger({ service: PROGRAM, level: config.logLevel, bindings: config.user === undefined ? { addr: config.listen, role: 'supernode' } : { addr: config.listen, user: config.user } })
+  const peer = new Peer(config, config.libp2pDebug === undefined ? { log } : { log, debugFilter: config.libp2pDebug })
   stopOnSignals(log, async () => { await peer.stop() })
   await peer.start()
 })

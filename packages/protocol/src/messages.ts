@@ -117,12 +117,19 @@ export const ServerFrame = z.discriminatedUnion('type', [
 export type ServerFrame = z.infer<typeof ServerFrame>
 
 // ---- /rebound/mesh ----
-export const MeshRequest = z.discriminatedUnion('type', [
+export const MeshCall = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('publish'), ticket: Token, supernode: PeerIdString, addrs: Addrs, sinceMs: z.number().int() }),
   z.strictObject({ type: z.literal('unpublish'), user: UserName, supernode: PeerIdString }),
   z.strictObject({ type: z.literal('lookup'), user: UserName }),
   z.strictObject({ type: z.literal('route'), message: ChatMessage, deadlineMs: DeadlineMs })
 ])
+export type MeshCall = z.infer<typeof MeshCall>
+
+/**
+ * Every mesh request carries the sender's supernode certificate, checked against the peer that
+ * Noise authenticated: membership does not depend on how fresh the receiver's registry list is.
+ */
+export const MeshRequest = z.strictObject({ certificate: Token, call: MeshCall })
 export type MeshRequest = z.infer<typeof MeshRequest>
 
 export const MeshResponse = z.discriminatedUnion('type', [

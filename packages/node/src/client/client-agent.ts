@@ -134,7 +134,8 @@ export class ClientAgent {
   private async doLogin (): Promise<void> {
     this.state = 'logging-in'
     try {
-      const grant = await this.login.login(() => { this.deps.metrics.counters.registrations++ })
+      const firstBoot = this.saved.savedAtMs === 0
+      const grant = await this.login.login(() => { this.deps.metrics.counters.registrations++ }, firstBoot)
       const payload = peekTicket(grant.ticket)
       this.saved = { ...this.saved, ticket: grant.ticket, ticketExpiresAtMs: payload?.expiresAtMs ?? grant.expiresAtMs, supernodes: grant.supernodes, savedAtMs: this.deps.now() }
       await this.deps.stateFile.save(this.saved)

@@ -35,14 +35,18 @@ export class LoginClient {
     this.next = Math.floor(random() * this.servers.length)
   }
 
-  /** Log in, registering first when allowed and the account is unknown. Throws ReboundError. */
-  async login (onRegistered: () => void): Promise<LoginGrant> {
+  /**
+   * Log in, registering first when allowed and the account is unknown. On a first boot (no saved
+   * session) a registering client registers before its first login, so that a fresh account
+   * costs no refused login. Throws ReboundError.
+   */
+  async login (onRegistered: () => void, firstBoot = false): Promise<LoginGrant> {
     let lastError: unknown
     for (let i = 0; i < this.servers.length; i++) {
       const server = this.servers[(this.next + i) % this.servers.length]
       if (server === undefined) continue
       try {
-        const grant = await this.loginAt(server, onRegistered)
+        const grant = await this.loginAt(server, onRegistered, firstBoot)
         this.next = (this.next + i) % this.servers.length
         return grant
       } catch (err) {
@@ -57,7 +61,7 @@ export class LoginClient {
     throw lastError instanceof ReboundError ? lastError : new ReboundError('UNAVAILABLE', 'no login server reachable')
   }
 
-  private async loginAt (server: Multiaddr, onRegistered: () => void): Promise<LoginGrant> {
+  private async loginAt (server: Multiaddr, onRegistered: () => void, firstBoot: boolean): Promise<LoginGrant> {
     const attempt = async (): Promise<LoginGrant> => {
       const req: LoginRequest = { type: 'login', user: this.init.user, password: this.init.password, deadlineMs: LOGIN_DEADLINE_MS }
       const reply = await request(this.node, server, LOGIN_PROTOCOL, req, LoginResponse, LOGIN_DEADLINE_MS)
@@ -65,10 +69,12 @@ export class LoginClient {
       if (reply.type === 'error') throw new ReboundError(reply.code, reply.message, { retryAfterMs: reply.retryAfterMs })
       throw new ReboundError('BAD_REQUEST', `unexpected login reply ${reply.type}`)
     }
-    try {
-      return await attempt()
-    } catch (err) {
-      if (!(err instanceof ReboundError && err.code === 'UNKNOWN_USER' && this.init.register)) throw err
+    if (!(firstBoot && this.init.register)) {
+      try {
+        return await attempt()
+      } catch (err) {
+        if (!(err instanceof ReboundError && err.code === 'UNKNOWN_USER' && this.init.register)) throw err
+      }
     }
     const reg: LoginRequest = { type: 'register', user: this.init.user, password: this.init.password, deadlineMs: LOGIN_DEADLINE_MS }
     const reply = await request(this.node, server, LOGIN_PROTOCOL, reg, LoginResponse, LOGIN_DEADLINE_MS)

@@ -76,7 +76,7 @@ export class ServerSession {
       }
     } catch (err) {
       const code = errorCodeOf(err)
-      if (code !== 'CLOSED') this.log.warn({ user: this.user, code, err: describeError(err) }, 'session stream error')
+      if (code !== 'CLOSED') this.log.warn({ client: this.user, code, err: describeError(err) }, 'session stream error')
       this.framed.abort(err instanceof Error ? err : new Error(describeError(err)))
     } finally {
       this.ended = true

@@ -5,10 +5,11 @@
  */
 import type { KeyObject } from 'node:crypto'
 import type { Connection, Stream } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
 import {
   ClientFrame, FramedStream, MESH_PROTOCOL, MeshRequest, ReboundError, SESSION_PROTOCOL,
   describeError, errorCodeOf, errorReply, peekTicket, serveRequests, sleep, verifyCertificate, verifyTicket,
-  type ChatMessage, type Logger, type MeshResponse, type SupernodeClass, type SupernodeEntry
+  type ChatMessage, type Logger, type MeshCall, type MeshResponse, type SupernodeClass, type SupernodeEntry
 } from '@rebound/protocol'
 import { Backoff } from '../backoff.js'
 import type { SendOutcome } from '../client/client-session.js'
@@ -196,9 +197,9 @@ export class Supernode {
       const entry = this.entryOf(owner)
       if (entry === undefined) return
       try {
-        await meshRequest(this.deps.node, entryAddrs(entry), { type: 'publish', ticket: session.ticket, supernode: this.self, addrs, sinceMs: session.sinceMs })
+        await this.mesh(entryAddrs(entry), { type: 'publish', ticket: session.ticket, supernode: this.self, addrs, sinceMs: session.sinceMs })
       } catch (err) {
-        this.deps.log.debug({ owner, user: session.user, err: describeError(err) }, 'presence publish failed')
+        this.deps.log.debug({ owner, client: session.user, err: describeError(err) }, 'presence publish failed')
       }
     }))
   }
@@ -208,8 +209,13 @@ export class Supernode {
       if (owner === this.self) { this.directory.remove(user, this.self); return }
       const entry = this.entryOf(owner)
       if (entry === undefined) return
-      await meshRequest(this.deps.node, entryAddrs(entry), { type: 'unpublish', user, supernode: this.self }).catch(() => {})
+      await this.mesh(entryAddrs(entry), { type: 'unpublish', user, supernode: this.self }).catch(() => {})
     }))
+  }
+
+  private async mesh (target: Multiaddr[], call: MeshCall, deadlineMs = MESH_DEADLINE_MS): Promise<MeshResponse> {
+    if (this.certificate === null) throw new ReboundError('UNAVAILABLE', 'not certified yet')
+    return await meshRequest(this.deps.node, this.certificate, target, call, deadlineMs)
   }
 
   private async lookup (user: string, deadlineAtMs: number): Promise<{ supernode: string, addrs: string[] } | undefined> {
@@ -223,10 +229,10 @@ export class Supernode {
       const leftMs = deadlineAtMs - this.deps.now()
       if (entry === undefined || leftMs <= 0) continue
       try {
-        const reply = await meshRequest(this.deps.node, entryAddrs(entry), { type: 'lookup', user }, Math.min(MESH_DEADLINE_MS, leftMs))
+        const reply = await this.mesh(entryAddrs(entry), { type: 'lookup', user }, Math.min(MESH_DEADLINE_MS, leftMs))
         if (reply.type === 'found') return reply
       } catch (err) {
-        this.deps.log.debug({ owner, user, err: describeError(err) }, 'lookup failed at owner')
+        this.deps.log.debug({ owner, client: user, err: describeError(err) }, 'lookup failed at owner')
       }
     }
     return undefined
@@ -250,7 +256,7 @@ export class Supernode {
         outcome = { ok: false, code: 'TIMEOUT' }
       } else {
         try {
-          await meshRequest(this.deps.node, entryAddrs({ peerId: found.supernode, addrs: found.addrs }), { type: 'route', message, deadlineMs: leftMs }, leftMs)
+          await this.mesh(entryAddrs({ peerId: found.supernode, addrs: found.addrs }), { type: 'route', message, deadlineMs: leftMs }, leftMs)
           outcome = { ok: true }
         } catch (err) {
           outcome = { ok: false, code: errorCodeOf(err) }
@@ -261,11 +267,15 @@ export class Supernode {
     return outcome
   }
 
-  private async handleMesh (req: MeshRequest, connection: Connection): Promise<MeshResponse> {
+  private async handleMesh ({ certificate, call: req }: MeshRequest, connection: Connection): Promise<MeshResponse> {
     const remote = connection.remotePeer.toString()
     this.deps.metrics.meshRequests.inc({ type: req.type })
-    // Only certified supernodes (as listed by the registry) take part in the mesh.
-    if (!this.live.has(remote)) throw new ReboundError('NOT_SUPERNODE', 'peer is not a listed supernode')
+    // Only certified supernodes take part in the mesh: the certificate must name the Noise peer.
+    try {
+      verifyCertificate(certificate, this.deps.clusterKey, { peerId: remote, nowMs: this.deps.now() })
+    } catch (err) {
+      throw new ReboundError('NOT_SUPERNODE', `peer has no valid supernode certificate: ${(err as Error).message}`)
+    }
     switch (req.type) {
       case 'publish': {
         // A supernode may only publish presence for a user whose valid ticket it holds, at itself.

@@ -1,0 +1,182 @@
+/**
+ * Watches every process over HTTP: each node's GET /status and each login server's GET /metrics,
+ * in two bounded polling loops. A killed or frozen process just fails to answer (its view turns
+ * unreachable); the last good status is kept for reading after the fact.
+ */
+import { NodeStatus, sleep, type Logger } from '@rebound/protocol'
+import { getJson, getText } from './http.js'
+import { sumMetrics } from './prom-text.js'
+import type { Role } from './layout.js'
+
+export const STATUS_POLL_MS = 500
+export const METRICS_POLL_MS = 1000
+export const REQUEST_TIMEOUT_MS = 1000
+/** Distinct attachedAtMs values remembered per node (enough for many re-attaches in one run). */
+export const MAX_ATTACH_HISTORY = 64
+
+export const LOGIN_METRICS = {
+  offered: 'rebound_login_offered_total',
+  accepted: 'rebound_login_accepted_total',
+  rejected: 'rebound_login_rejected_total',
+  failed: 'rebound_login_failed_total'
+} as const
+
+export interface LoginCounters {
+  offered: number
+  accepted: number
+  rejected: number
+  failed: number
+}
+
+export interface NodeView {
+  name: string
+  role: Role
+  url: string
+  reachable: boolean
+  status: NodeStatus | undefined
+  lastOkAtMs: number | null
+  /** Distinct attachedAtMs values seen while polling, oldest first. */
+  attachHistory: number[]
+  lastError: string | undefined
+}
+
+interface LoginServerView {
+  name: string
+  url: string
+  reachable: boolean
+  /** The server's own counters at the last scrape (they restart from 0 with the process). */
+  last: LoginCounters
+  /** Our running totals, carried over restarts of the server. */
+  totals: LoginCounters
+}
+
+export interface ObserverDeps {
+  log: Logger
+  /** Whether the driver has the process running; a dead process is not polled. */
+  isRunning: (name: string) => boolean
+}
+
+const zero = (): LoginCounters => ({ offered: 0, accepted: 0, rejected: 0, failed: 0 })
+const COUNTER_KEYS = Object.keys(LOGIN_METRICS) as Array<keyof LoginCounters>
+
+export class Observer {
+  private readonly deps: ObserverDeps
+  private readonly nodeViews = new Map<string, NodeView>()
+  private readonly loginViews = new Map<string, LoginServerView>()
+  private readonly controller = new AbortController()
+  private readonly loops: Array<Promise<void>> = []
+  /** Names whose schema mismatch was already reported (once each, it is the same every poll). */
+  private readonly schemaWarned = new Set<string>()
+
+  constructor (deps: ObserverDeps) {
+    this.deps = deps
+  }
+
+  addNode (name: string, role: Role, url: string): void {
+    this.nodeViews.set(name, { name, role, url, reachable: false, status: undefined, lastOkAtMs: null, attachHistory: [], lastError: undefined })
+  }
+
+  addLoginServer (name: string, url: string): void {
+    this.loginViews.set(name, { name, url, reachable: false, last: zero(), totals: zero() })
+  }
+
+  start (): void {
+    this.loops.push(this.loop(STATUS_POLL_MS, async () => { await this.pollNodes() }))
+    this.loops.push(this.loop(METRICS_POLL_MS, async () => { await this.pollLoginServers() }))
+  }
+
+  async stop (): Promise<void> {
+    this.controller.abort()
+    await Promise.all(this.loops)
+  }
+
+  node (name: string): NodeView | undefined {
+    return this.nodeViews.get(name)
+  }
+
+  nodes (): NodeView[] {
+    return [...this.nodeViews.values()]
+  }
+
+  /** Running, answering, and in session. */
+  isAttached (name: string): boolean {
+    const view = this.nodeViews.get(name)
+    return view !== undefined && view.reachable && this.deps.isRunning(name) && view.status?.state === 'attached'
+  }
+
+  loginTotals (): LoginCounters {
+    const sum = zero()
+    for (const view of this.loginViews.values()) for (const key of COUNTER_KEYS) sum[key] += view.totals[key]
+    return sum
+  }
+
+  /** Poll every node's /status once now (also used by start-up waits). */
+  async pollNodes (): Promise<void> {
+    await Promise.all([...this.nodeViews.values()].map(async (view) => { await this.pollNode(view) }))
+  }
+
+  private async loop (periodMs: number, tick: () => Promise<void>): Promise<void> {
+    const signal = this.controller.signal
+    // Bounded by the abort signal: stop() ends it.
+    while (!signal.aborted) {
+      const startedMs = Date.now()
+      try {
+        await tick()
+      } catch (err) {
+        this.deps.log.error({ err: String(err) }, 'observer tick failed')
+      }
+      await sleep(Math.max(0, periodMs - (Date.now() - startedMs)), signal)
+    }
+  }
+
+  private async pollNode (view: NodeView): Promise<void> {
+    if (!this.deps.isRunning(view.name)) {
+      view.reachable = false
+      return
+    }
+    const outcome = await getJson(`${view.url}/status`, NodeStatus, REQUEST_TIMEOUT_MS)
+    if (!outcome.ok) {
+      view.reachable = false
+      view.lastError = outcome.message
+      if (outcome.kind === 'schema' && !this.schemaWarned.has(view.name)) {
+        this.schemaWarned.add(view.name)
+        this.deps.log.warn({ name: view.name, problem: outcome.message }, '/status does not match the NodeStatus schema')
+      }
+      return
+    }
+    const status = outcome.value
+    view.reachable = true
+    view.status = status
+    view.lastOkAtMs = Date.now()
+    view.lastError = undefined
+    if (status.state === 'attached' && status.attachedAtMs !== null && status.attachedAtMs !== view.attachHistory.at(-1)) {
+      view.attachHistory.push(status.attachedAtMs)
+      if (view.attachHistory.length > MAX_ATTACH_HISTORY) view.attachHistory.shift()
+    }
+  }
+
+  private async pollLoginServers (): Promise<void> {
+    await Promise.all([...this.loginViews.values()].map(async (view) => { await this.pollLoginServer(view) }))
+  }
+
+  private async pollLoginServer (view: LoginServerView): Promise<void> {
+    if (!this.deps.isRunning(view.name)) {
+      view.reachable = false
+      return
+    }
+    const outcome = await getText(`${view.url}/metrics`, REQUEST_TIMEOUT_MS)
+    if (!outcome.ok) {
+      view.reachable = false
+      return
+    }
+    view.reachable = true
+    const sums = sumMetrics(outcome.value, Object.values(LOGIN_METRICS))
+    for (const key of COUNTER_KEYS) {
+      const current = sums[LOGIN_METRICS[key]]
+      const previous = view.last[key]
+      // A counter lower than last time means the server restarted and counts from 0 again.
+      view.totals[key] += current >= previous ? current - previous : current
+      view.last[key] = current
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The options of `rebound run`: flag specs for --help and one zod schema that validates them.
+ * Defaults are sized for a 2-core machine; the whole default run finishes in under 3 minutes.
+ */
+import { z } from 'zod'
+import type { OptionSpecs } from '@rebound/protocol'
+import { MAX_LOGIN_SERVERS, MAX_NODES } from './layout.js'
+import { MAX_SEED } from './prng.js'
+
+/** Longest any timed option may be: a day (a soak run is long, not unbounded). */
+export const MAX_DURATION_MS = 24 * 3600_000
+export const MAX_MESSAGE_RATE_PER_S = 1000
+export const DRIVERS = ['process'] as const
+
+function wholeNumber (min: number, max: number) {
+  return z.string().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(min).max(max))
+}
+
+function decimal (min: number, max: number) {
+  return z.string().regex(/^\d+(\.\d+)?$/, 'expected a number').transform(Number).pipe(z.number().min(min).max(max))
+}
+
+export const RUN_OPTIONS: OptionSpecs = {
+  driver: { type: 'string', description: `how processes run: ${DRIVERS.join(' | ')}`, default: 'process' },
+  peers: { type: 'string', description: 'ordinary peers (one user each)', default: '40' },
+  supernodes: { type: 'string', description: 'operator supernodes', default: '4' },
+  'login-servers': { type: 'string', description: 'login servers', default: '2' },
+  seed: { type: 'string', description: `seed of every random choice, 0..${MAX_SEED}`, default: 'random, printed' },
+  out: { type: 'string', description: 'run directory', default: 'runs/<scenario>-<time>-<seed>' },
+  'kill-fraction': { type: 'string', description: 'share of peers killed, 0..1', default: '0.5' },
+  'reboot-window-ms': { type: 'string', description: 'killed peers restart after U(0, this)', default: '20000' },
+  'warmup-ms': { type: 'string', description: 'steady traffic after all peers attached, before the trigger', default: '15000' },
+  'observe-ms': { type: 'string', description: 'longest wait for recovery after the trigger', default: '90000' },
+  'message-rate': { type: 'string', description: 'messages per second offered by the workload', default: '4' },
+  net: { type: 'string', description: 'B in the 127.B.x.y addresses, 0..255 (distinct runs side by side)', default: '0' },
+  'node-bin': { type: 'string', env: 'REBOUND_NODE_BIN', description: 'rebound-node main.js', default: 'the workspace build' },
+  'bootstrap-bin': { type: 'string', env: 'REBOUND_BOOTSTRAP_BIN', description: 'rebound-bootstrap main.js', default: 'the workspace build' }
+}
+
+export const RunOptionsSchema = z.object({
+  driver: z.enum(DRIVERS).default('process'),
+  peers: wholeNumber(1, MAX_NODES).default(40),
+  supernodes: wholeNumber(1, MAX_NODES).default(4),
+  loginServers: wholeNumber(1, MAX_LOGIN_SERVERS).default(2),
+  seed: wholeNumber(0, MAX_SEED).optional(),
+  out: z.string().min(1).optional(),
+  killFraction: decimal(0, 1).default(0.5),
+  rebootWindowMs: wholeNumber(0, MAX_DURATION_MS).default(20_000),
+  warmupMs: wholeNumber(0, MAX_DURATION_MS).default(15_000),
+  observeMs: wholeNumber(1000, MAX_DURATION_MS).default(90_000),
+  messageRate: decimal(0, MAX_MESSAGE_RATE_PER_S).default(4),
+  net: wholeNumber(0, 255).default(0),
+  nodeBin: z.string().min(1).optional(),
+  bootstrapBin: z.string().min(1).optional()
+  // Written as "not over" so that a count already refused above (NaN) adds no second complaint.
+}).refine((o) => !(o.peers + o.supernodes > MAX_NODES), {
+  message: `peers + supernodes must be at most ${MAX_NODES}`,
+  path: ['peers']
+})
+
+export type RunOptions = z.infer<typeof RunOptionsSchema>

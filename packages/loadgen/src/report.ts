@@ -1,0 +1,73 @@
+/**
+ * report.json: everything a machine (CI, a later `compare`) needs about one run, written durably
+ * so that a crash of the load generator right after the run cannot leave a torn file.
+ */
+import { join } from 'node:path'
+import { writeFileDurable } from '@rebound/protocol'
+import type { ExitRecord } from './driver/driver.js'
+import type { ClusterSize } from './layout.js'
+import type { LoginCounters } from './observer.js'
+import type { RunOptions } from './options.js'
+import type { RecoveryFigures } from './recovery.js'
+import type { KillRecord, Objective } from './scenarios/scenario.js'
+import type { TimelineSample } from './timeline.js'
+
+export const REPORT_FILE = 'report.json'
+
+export interface MessagesReport {
+  sent: number
+  delivered: number
+  failed: number
+  failedByCode: Record<string, number>
+  /** Sends whose outcome counts for the delivery ratio (sent minus excluded failures). */
+  counted: number
+  /** Workload ticks without a possible send (no attached pair, or the in-flight bound). */
+  skipped: number
+}
+
+export interface Report {
+  scenario: string
+  seed: number
+  driver: string
+  profile: 'defended'
+  startedAt: string
+  durationMs: number
+  /** The command that replays this run. */
+  reproduce: string
+  options: Omit<RunOptions, 'nodeBin' | 'bootstrapBin'>
+  cluster: ClusterSize
+  recovery: RecoveryFigures & { kills: KillRecord[] }
+  logins: LoginCounters
+  messages: MessagesReport
+  objectives: Objective[]
+  ok: boolean
+  /** Why the run could not complete (cluster did not come up, interrupted, ...), else null. */
+  error: string | null
+  interrupted: boolean
+  timeline: TimelineSample[]
+  timelineTruncated: boolean
+  unexpectedExits: ExitRecord[]
+  logsDir: string
+}
+
+export async function writeReport (outDir: string, report: Report): Promise<string> {
+  const path = join(outDir, REPORT_FILE)
+  await writeFileDurable(path, JSON.stringify(report, null, 2) + '\n', 0o644)
+  return path
+}
+
+/** `rebound run ...` with the flags that differ from the defaults, and always the seed. */
+export function reproduceCommand (scenario: string, argv: readonly string[], seed: number): string {
+  const kept: string[] = []
+  // Drop --seed and --out from the original flags: the seed is appended, the out dir must be new.
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? ''
+    const flag = arg.split('=')[0]
+    if (flag === '--seed' || flag === '--out') {
+      if (!arg.includes('=')) i++
+      continue
+    }
+    kept.push(arg)
+  }
+  return ['rebound', 'run', scenario, ...kept, '--seed', String(seed)].join(' ')
+}

@@ -1,0 +1,252 @@
+/**
+ * One run of a scenario from start to report: lay out and start the cluster, start the workload,
+ * warm up, apply the scenario, then stop everything we started and judge the objectives. Whatever
+ * happens (a cluster that does not come up, Ctrl-C), the processes are stopped and a report is
+ * written.
+ */
+import { randomInt } from 'node:crypto'
+import { mkdir, readdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { pino } from 'pino'
+import { ReboundError, describeError, sleep, type Logger } from '@rebound/protocol'
+import { Cluster } from './cluster.js'
+import type { ClusterDriver, Program } from './driver/driver.js'
+import { DEFAULT_BINS, checkBins, createProcessDriver } from './driver/process-driver.js'
+import { httpUrl, layoutCluster, type ClusterSize } from './layout.js'
+import { Observer } from './observer.js'
+import type { RunOptions } from './options.js'
+import { MAX_SEED, createPrng } from './prng.js'
+import { reproduceCommand, writeReport, type Report } from './report.js'
+import type { Objective, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/scenario.js'
+import { PROGRESS_PERIOD_MS, PROGRESS_RATE_WINDOW_S, formatSummary, progressLine } from './summary.js'
+import { Timeline, type ChaosCounters } from './timeline.js'
+import { buildContactGraph } from './users.js'
+import { Workload } from './workload.js'
+
+export const EXIT_OK = 0
+export const EXIT_FAILED = 1
+export const EXIT_INTERRUPTED = 130
+
+export interface RunInit {
+  scenario: Scenario
+  options: RunOptions
+  /** The flags as given, for the replay command in the report. */
+  argv: readonly string[]
+  /** Environment the started processes inherit. */
+  env: NodeJS.ProcessEnv
+  print: (line: string) => void
+}
+
+export interface RunResult {
+  report: Report
+  reportPath: string
+  exitCode: number
+}
+
+function timestamp (date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+}
+
+async function prepareOutDir (dir: string): Promise<void> {
+  const entries = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return []
+    throw err
+  })
+  // A reused directory would hand the login servers an old account store and old identities.
+  if (entries.length > 0) throw new ReboundError('BAD_CONFIG', `output directory ${dir} is not empty; give a new --out`)
+  await mkdir(join(dir, 'logs'), { recursive: true })
+}
+
+function binsOf (options: RunOptions): Record<Program, string> {
+  return { node: options.nodeBin ?? DEFAULT_BINS.node, bootstrap: options.bootstrapBin ?? DEFAULT_BINS.bootstrap }
+}
+
+function createDriver (options: RunOptions, logsDir: string, env: NodeJS.ProcessEnv, log: Logger): ClusterDriver {
+  // Only one driver so far; `docker` will be chosen here too.
+  return createProcessDriver({ logsDir, bins: binsOf(options), baseEnv: env }, log)
+}
+
+/** Figures of a run that never reached its trigger: nothing was measured. */
+const NOT_MEASURED = { killed: 0, reattached: 0, t50Ms: null, t90Ms: null, t99Ms: null, t100Ms: null }
+
+export async function runScenario (init: RunInit): Promise<RunResult> {
+  const { scenario, options, print } = init
+  const startedAt = new Date()
+  const startMs = startedAt.getTime()
+  const seed = options.seed ?? randomInt(0, MAX_SEED + 1)
+  const outDir = resolve(options.out ?? join('runs', `${scenario.name}-${timestamp(startedAt)}-${seed}`))
+  const logsDir = join(outDir, 'logs')
+  checkBins(binsOf(options))
+  await prepareOutDir(outDir)
+  const log = pino({ level: 'debug', base: { service: 'loadgen', pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime },
+    pino.destination({ dest: join(outDir, 'loadgen.log'), sync: true }))
+  const driver = createDriver(options, logsDir, init.env, log)
+  print(`rebound run ${scenario.name}: seed ${seed} (replay with --seed ${seed}), out ${outDir}`)
+  log.info({ scenario: scenario.name, seed, options }, 'run starting')
+
+  const size: ClusterSize = { loginServers: options.loginServers, supernodes: options.supernodes, peers: options.peers }
+  const members = layoutCluster(size, options.net)
+  const peers = members.filter((m) => m.role === 'peer')
+  const prng = createPrng(seed)
+  const controller = new AbortController()
+  const chaos: ChaosCounters = { killed: 0, restarted: 0 }
+  let phase = 'starting'
+  const observer = new Observer({ log: log.child({ component: 'observer' }), isRunning: (name) => driver.isRunning(name) })
+  const workload = new Workload({
+    ratePerS: options.messageRate,
+    peers: peers.map((m) => ({ name: m.name, user: m.user ?? m.name, url: httpUrl(m.ip) })),
+    contacts: buildContactGraph(peers.map((m) => m.user ?? m.name), prng.fork('contacts')),
+    idPrefix: `lg${seed}`
+  }, {
+    prng: prng.fork('workload'),
+    log: log.child({ component: 'workload' }),
+    isAttached: (name) => observer.isAttached(name),
+    isRunning: (name) => driver.isRunning(name),
+    interventions: (name) => driver.interventions(name)
+  })
+  const timeline = new Timeline({
+    observer,
+    peerNames: peers.map((m) => m.name),
+    messages: () => workload.counters,
+    chaos,
+    processesRunning: () => driver.runningCount()
+  }, startMs)
+  const printProgress = (): void => {
+    print(progressLine({
+      phase,
+      elapsedMs: Date.now() - startMs,
+      peers: options.peers,
+      supernodes: options.supernodes,
+      peersOnline: peers.filter((m) => observer.isAttached(m.name)).length,
+      supernodesOnline: observer.nodes().filter((v) => v.status?.role === 'supernode' && observer.isAttached(v.name)).length,
+      loginsPerS: timeline.recentRate('loginsAccepted', PROGRESS_RATE_WINDOW_S),
+      messagesDelivered: workload.counters.delivered,
+      messagesFailed: workload.counters.failed
+    }))
+  }
+  const setPhase = (next: string): void => {
+    phase = next
+    log.info({ phase }, 'phase')
+    printProgress()
+  }
+  const cluster = new Cluster({ size, members, seed, outDir }, { driver, observer, log: log.child({ component: 'cluster' }), signal: controller.signal, setPhase })
+
+  // Ctrl-C: stop gracefully and still write the report; a second one kills everything at once.
+  let signals = 0
+  const onSignal = (): void => {
+    signals++
+    if (signals === 1) {
+      print('interrupted: stopping the cluster (again to kill it at once)')
+      controller.abort()
+      return
+    }
+    driver.killAllNow()
+    process.exit(EXIT_INTERRUPTED)
+  }
+  const onExit = (): void => { driver.killAllNow() }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  process.on('exit', onExit)
+  const progressTimer = setInterval(printProgress, PROGRESS_PERIOD_MS)
+
+  let outcome: ScenarioOutcome | undefined
+  let error: string | null = null
+  let clusterReady = false
+  try {
+    observer.start()
+    timeline.start()
+    await cluster.start()
+    clusterReady = true
+    workload.start()
+    setPhase('warmup')
+    await sleep(options.warmupMs, controller.signal)
+    if (!controller.signal.aborted) {
+      const ctx: ScenarioContext = {
+        options, cluster, driver, observer, prng, chaos, signal: controller.signal, setPhase, log: log.child({ component: scenario.name })
+      }
+      outcome = await scenario.run(ctx)
+    }
+  } catch (err) {
+    error = err instanceof ReboundError ? err.message : describeError(err)
+    log.error({ err: describeError(err) }, 'run failed')
+  } finally {
+    setPhase('stopping')
+    clearInterval(progressTimer)
+    await workload.stop()
+    await timeline.stop()
+    await observer.stop()
+    await driver.stopAll()
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+    process.off('exit', onExit)
+  }
+  const interrupted = controller.signal.aborted
+  if (interrupted && error === null) error = 'interrupted'
+
+  const report = assembleReport({
+    init, seed, startedAt, size, outcome, error, interrupted, driver, observer, workload, timeline, logsDir,
+    clusterObjective: { name: 'cluster-ready', ok: clusterReady, value: peers.filter((m) => (observer.node(m.name)?.attachHistory.length ?? 0) > 0).length, limit: peers.length }
+  })
+  const reportPath = await writeReport(outDir, report)
+  log.info({ ok: report.ok, reportPath }, 'run finished')
+  log.flush()
+  print(formatSummary(report, reportPath))
+  return { report, reportPath, exitCode: interrupted ? EXIT_INTERRUPTED : report.ok ? EXIT_OK : EXIT_FAILED }
+}
+
+interface ReportParts {
+  init: RunInit
+  seed: number
+  startedAt: Date
+  size: ClusterSize
+  outcome: ScenarioOutcome | undefined
+  error: string | null
+  interrupted: boolean
+  driver: ClusterDriver
+  observer: Observer
+  workload: Workload
+  timeline: Timeline
+  logsDir: string
+  /** Judged instead of the scenario's objectives when the run never reached its trigger. */
+  clusterObjective: Objective
+}
+
+function assembleReport (p: ReportParts): Report {
+  const { scenario, options } = p.init
+  const counters = p.workload.counters
+  const messages = {
+    sent: counters.sent,
+    delivered: counters.delivered,
+    failed: counters.failed,
+    failedByCode: { ...counters.failedByCode },
+    counted: p.workload.countedSends(),
+    skipped: counters.skipped
+  }
+  const unexpectedExits = [...p.driver.unexpectedExits()]
+  const objectives: Objective[] = p.outcome === undefined
+    ? [p.clusterObjective]
+    : scenario.objectives({ options, outcome: p.outcome, messages, unexpectedExits: unexpectedExits.length })
+  const { nodeBin: _nodeBin, bootstrapBin: _bootstrapBin, ...reportedOptions } = options
+  return {
+    scenario: scenario.name,
+    seed: p.seed,
+    driver: p.driver.kind,
+    profile: 'defended',
+    startedAt: p.startedAt.toISOString(),
+    durationMs: Date.now() - p.startedAt.getTime(),
+    reproduce: reproduceCommand(scenario.name, p.init.argv, p.seed),
+    options: { ...reportedOptions, seed: p.seed },
+    cluster: p.size,
+    recovery: { ...(p.outcome?.recovery ?? NOT_MEASURED), kills: p.outcome?.kills ?? [] },
+    logins: p.observer.loginTotals(),
+    messages,
+    objectives,
+    ok: p.error === null && objectives.every((o) => o.ok),
+    error: p.error,
+    interrupted: p.interrupted,
+    timeline: p.timeline.samples,
+    timelineTruncated: p.timeline.truncated,
+    unexpectedExits,
+    logsDir: p.logsDir
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * patch-tuesday: the Skype outage of 16 Aug 2007. A Windows Update reboot wave restarted a large
+ * share of clients within a short window; their log-in flood, on top of lost supernode capacity,
+ * kept the network down for two days. Here: SIGKILL a seeded share of ordinary peers at once,
+ * restart each after U(0, reboot window), and measure how fast they are back in session.
+ * Source: Skype's account of the outage (Villu Arak, "What happened on August 16", 20 Aug 2007).
+ */
+import { sleep } from '@rebound/protocol'
+import { firstAttachAfter, recoveryFigures } from '../recovery.js'
+import type { KillRecord, Objective, RunFacts, Scenario, ScenarioContext, ScenarioOutcome } from './scenario.js'
+
+/** How often recovery is checked against the observer's view. */
+export const RECOVERY_CHECK_MS = 250
+/** Grace over the reboot window for the slowest peer to be back (the t100 objective). */
+export const T100_GRACE_MS = 30_000
+export const MIN_DELIVERY_RATIO = 0.9
+
+interface Victim {
+  name: string
+  restartDelayMs: number
+  restartedAtMs: number | null
+}
+
+export const patchTuesday: Scenario = {
+  name: 'patch-tuesday',
+  description: 'SIGKILL a share of peers at once, restart each within a reboot window, measure re-attach times',
+  run: runPatchTuesday,
+  objectives: patchTuesdayObjectives
+}
+
+async function runPatchTuesday (ctx: ScenarioContext): Promise<ScenarioOutcome> {
+  const { options, driver, chaos } = ctx
+  const peers = ctx.cluster.byRole('peer').map((member) => member.name)
+  const count = Math.min(peers.length, Math.ceil(options.killFraction * peers.length))
+  // Separate streams: drawing delays never changes who is killed, and vice versa.
+  const chosen = ctx.prng.fork('kills').sample(peers, count)
+  const delays = ctx.prng.fork('delays')
+  const victims: Victim[] = chosen.map((name) => ({ name, restartDelayMs: delays.int(0, options.rebootWindowMs), restartedAtMs: null }))
+
+  ctx.setPhase('kill')
+  const killTimeMs = Date.now()
+  // All signals are sent in this one turn of the event loop; the awaits only collect the exits.
+  await Promise.all(victims.map(async (victim) => {
+    await driver.kill(victim.name, 'SIGKILL')
+    chaos.killed++
+  }))
+  ctx.log.info({ killed: victims.map((v) => v.name), killTimeMs }, 'reboot wave: peers killed')
+
+  ctx.setPhase('recover')
+  const restarts = new AbortController()
+  const restartsDone = restartOnSchedule(ctx, victims, killTimeMs, restarts.signal)
+  const deadlineMs = killTimeMs + options.observeMs
+  const recovered = (): boolean => victims.every((v) => reattachedAt(ctx, v.name, killTimeMs) !== null)
+  // Bounded by the observation deadline (and the run's abort signal).
+  while (!recovered() && Date.now() < deadlineMs && !ctx.signal.aborted) {
+    await sleep(Math.min(RECOVERY_CHECK_MS, Math.max(0, deadlineMs - Date.now())), ctx.signal)
+  }
+  restarts.abort()
+  await restartsDone
+
+  const kills: KillRecord[] = victims.map((victim) => {
+    const reattachedAtMs = reattachedAt(ctx, victim.name, killTimeMs)
+    return {
+      name: victim.name,
+      killTimeMs,
+      restartDelayMs: victim.restartDelayMs,
+      restartedAtMs: victim.restartedAtMs,
+      reattachedAtMs,
+      recoveryMs: reattachedAtMs === null ? null : reattachedAtMs - killTimeMs
+    }
+  })
+  return { recovery: recoveryFigures(kills.map((k) => k.recoveryMs)), kills }
+}
+
+function reattachedAt (ctx: ScenarioContext, name: string, killTimeMs: number): number | null {
+  return firstAttachAfter(ctx.observer.node(name)?.attachHistory ?? [], killTimeMs)
+}
+
+/** Restart each victim at killTime + its delay, in delay order; bounded by the victim count. */
+async function restartOnSchedule (ctx: ScenarioContext, victims: readonly Victim[], killTimeMs: number, signal: AbortSignal): Promise<void> {
+  const order = [...victims].sort((a, b) => a.restartDelayMs - b.restartDelayMs)
+  for (const victim of order) {
+    await sleep(Math.max(0, killTimeMs + victim.restartDelayMs - Date.now()), signal)
+    if (signal.aborted || ctx.signal.aborted) return
+    try {
+      await ctx.driver.restart(victim.name)
+      victim.restartedAtMs = Date.now()
+      ctx.chaos.restarted++
+    } catch (err) {
+      ctx.log.error({ name: victim.name, err: String(err) }, 'restart failed')
+    }
+  }
+}
+
+function patchTuesdayObjectives (facts: RunFacts): Objective[] {
+  const { recovery } = facts.outcome
+  const t100LimitMs = facts.options.rebootWindowMs + T100_GRACE_MS
+  const ratio = facts.messages.counted > 0 ? facts.messages.delivered / facts.messages.counted : null
+  return [
+    { name: 'all-killed-reattached', ok: recovery.reattached === recovery.killed, value: recovery.reattached, limit: recovery.killed },
+    { name: 't100-ms', ok: recovery.t100Ms !== null && recovery.t100Ms <= t100LimitMs, value: recovery.t100Ms, limit: t100LimitMs },
+    { name: 'no-unexpected-exits', ok: facts.unexpectedExits === 0, value: facts.unexpectedExits, limit: 0 },
+    {
+      name: 'message-delivery-ratio',
+      ok: ratio === null || ratio >= MIN_DELIVERY_RATIO,
+      value: ratio === null ? null : Math.round(ratio * 10_000) / 10_000,
+      limit: MIN_DELIVERY_RATIO
+    }
+  ]
+}

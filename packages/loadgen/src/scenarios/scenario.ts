@@ -1,0 +1,62 @@
+/**
+ * What a named scenario is: the trigger it applies to a running cluster, what it measures, and the
+ * objectives that decide the run's exit code.
+ */
+import type { Logger } from '@rebound/protocol'
+import type { Cluster } from '../cluster.js'
+import type { ClusterDriver } from '../driver/driver.js'
+import type { Observer } from '../observer.js'
+import type { RunOptions } from '../options.js'
+import type { Prng } from '../prng.js'
+import type { RecoveryFigures } from '../recovery.js'
+import type { ChaosCounters } from '../timeline.js'
+
+export interface ScenarioContext {
+  options: RunOptions
+  cluster: Cluster
+  driver: ClusterDriver
+  observer: Observer
+  /** The run's root stream; a scenario forks its own named streams from it. */
+  prng: Prng
+  chaos: ChaosCounters
+  log: Logger
+  signal: AbortSignal
+  setPhase: (phase: string) => void
+}
+
+export interface KillRecord {
+  name: string
+  killTimeMs: number
+  restartDelayMs: number
+  restartedAtMs: number | null
+  reattachedAtMs: number | null
+  recoveryMs: number | null
+}
+
+export interface ScenarioOutcome {
+  recovery: RecoveryFigures
+  kills: KillRecord[]
+}
+
+/** Facts about a finished run that objectives are judged on. */
+export interface RunFacts {
+  options: RunOptions
+  outcome: ScenarioOutcome
+  messages: { sent: number, delivered: number, counted: number }
+  unexpectedExits: number
+}
+
+export interface Objective {
+  name: string
+  ok: boolean
+  value: number | null
+  limit: number
+}
+
+export interface Scenario {
+  name: string
+  description: string
+  /** Runs after the cluster is up and the workload is running; resolves when observation ends. */
+  run: (ctx: ScenarioContext) => Promise<ScenarioOutcome>
+  objectives: (facts: RunFacts) => Objective[]
+}

@@ -1,0 +1,75 @@
+/**
+ * What a person watching the terminal sees: one progress line every few seconds while the run
+ * goes, and a summary with a PASS/FAIL per objective at the end.
+ */
+import type { Report } from './report.js'
+
+export const PROGRESS_PERIOD_MS = 5000
+/** Seconds averaged for the rates in a progress line. */
+export const PROGRESS_RATE_WINDOW_S = 5
+
+export interface ProgressFacts {
+  phase: string
+  elapsedMs: number
+  peers: number
+  supernodes: number
+  peersOnline: number
+  supernodesOnline: number
+  loginsPerS: number
+  messagesDelivered: number
+  messagesFailed: number
+}
+
+export function progressLine (f: ProgressFacts): string {
+  const elapsed = `${Math.round(f.elapsedMs / 1000)}s`.padStart(5)
+  return [
+    `[${elapsed}]`,
+    f.phase.padEnd(13),
+    `peers ${f.peersOnline}/${f.peers}`,
+    `supernodes ${f.supernodesOnline}/${f.supernodes}`,
+    `logins/s ${f.loginsPerS.toFixed(1)}`,
+    `messages ok ${f.messagesDelivered} failed ${f.messagesFailed}`
+  ].join('  ')
+}
+
+export function formatMs (ms: number | null): string {
+  if (ms === null) return 'never'
+  return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`
+}
+
+function formatValue (name: string, value: number | null): string {
+  if (value === null) return '-'
+  return name.endsWith('-ms') ? `${value} ms` : String(value)
+}
+
+export function formatSummary (report: Report, reportPath: string): string {
+  const { recovery, logins, messages, cluster } = report
+  const lines: string[] = []
+  lines.push('')
+  lines.push(`rebound ${report.scenario}: ${report.ok ? 'PASS' : 'FAIL'}   (seed ${report.seed}, driver ${report.driver}, profile ${report.profile}, ${formatMs(report.durationMs)})`)
+  if (report.error !== null) lines.push(`  error       ${report.error.split('\n').join('\n              ')}`)
+  lines.push(`  cluster     ${cluster.loginServers} login servers, ${cluster.supernodes} supernodes, ${cluster.peers} peers`)
+  if (report.error !== null && recovery.kills.length === 0) {
+    lines.push('  recovery    not measured (the run ended before its trigger)')
+  } else {
+    lines.push(`  recovery    killed ${recovery.killed}, re-attached ${recovery.reattached}`)
+    const cells = [['T50', recovery.t50Ms], ['T90', recovery.t90Ms], ['T99', recovery.t99Ms], ['T100', recovery.t100Ms]] as const
+    lines.push('              ' + cells.map(([label]) => label.padEnd(10)).join(''))
+    lines.push('              ' + cells.map(([, ms]) => formatMs(ms).padEnd(10)).join(''))
+  }
+  lines.push(`  logins      offered ${logins.offered}, accepted ${logins.accepted}, rejected ${logins.rejected}, failed ${logins.failed}`)
+  const codes = Object.entries(messages.failedByCode).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ')
+  lines.push(`  messages    sent ${messages.sent}, delivered ${messages.delivered}, failed ${messages.failed}${codes === '' ? '' : ` (${codes})`}`)
+  if (report.unexpectedExits.length > 0) {
+    lines.push(`  exits       unexpected: ${report.unexpectedExits.map((e) => `${e.name} (code ${e.code ?? '-'}, signal ${e.signal ?? '-'})`).join(', ')}`)
+  }
+  lines.push('  objectives')
+  for (const o of report.objectives) {
+    lines.push(`    ${o.ok ? 'PASS' : 'FAIL'}  ${o.name.padEnd(24)} ${formatValue(o.name, o.value)} (limit ${formatValue(o.name, o.limit)})`)
+  }
+  lines.push(`  report      ${reportPath}`)
+  lines.push(`  logs        ${report.logsDir}`)
+  lines.push(`  reproduce   ${report.reproduce}`)
+  lines.push('')
+  return lines.join('\n')
+}

@@ -1,0 +1,119 @@
+/**
+ * The per-second timeline of a run: gauges as seen at the sample, counters as the change since the
+ * previous sample (so a chart shows rates, e.g. the login storm after a reboot wave).
+ */
+import { sleep } from '@rebound/protocol'
+import type { LoginCounters, Observer } from './observer.js'
+import type { MessageCounters } from './workload.js'
+
+export const SAMPLE_PERIOD_MS = 1000
+/** One hour of samples; a longer run keeps its first hour (the report says so via `truncated`). */
+export const MAX_TIMELINE_SAMPLES = 3600
+
+export interface TimelineSample {
+  /** Seconds since the run started. */
+  t: number
+  peersOnline: number
+  supernodes: number
+  loginsOffered: number
+  loginsAccepted: number
+  loginsRejected: number
+  loginsFailed: number
+  messagesSent: number
+  messagesDelivered: number
+  messagesFailed: number
+  /** Cumulative. */
+  killed: number
+  /** Cumulative. */
+  restarted: number
+  processesRunning: number
+}
+
+export interface ChaosCounters {
+  killed: number
+  restarted: number
+}
+
+export interface TimelineSources {
+  observer: Observer
+  peerNames: readonly string[]
+  messages: () => MessageCounters | undefined
+  chaos: ChaosCounters
+  processesRunning: () => number
+}
+
+export class Timeline {
+  readonly samples: TimelineSample[] = []
+  truncated = false
+  private readonly sources: TimelineSources
+  private readonly startMs: number
+  private lastLogins: LoginCounters = { offered: 0, accepted: 0, rejected: 0, failed: 0 }
+  private lastMessages = { sent: 0, delivered: 0, failed: 0 }
+  private readonly controller = new AbortController()
+  private loopDone: Promise<void> = Promise.resolve()
+
+  constructor (sources: TimelineSources, startMs: number) {
+    this.sources = sources
+    this.startMs = startMs
+  }
+
+  start (): void {
+    this.loopDone = this.loop()
+  }
+
+  /** Stop sampling, taking one last sample so the tail of the run is not lost. */
+  async stop (): Promise<void> {
+    this.controller.abort()
+    await this.loopDone
+    this.sample(Date.now())
+  }
+
+  latest (): TimelineSample | undefined {
+    return this.samples.at(-1)
+  }
+
+  /** Mean of a per-second field over the last `seconds` samples. */
+  recentRate (field: 'loginsAccepted' | 'loginsOffered' | 'messagesDelivered', seconds: number): number {
+    const recent = this.samples.slice(-seconds)
+    if (recent.length === 0) return 0
+    return recent.reduce((sum, s) => sum + s[field], 0) / recent.length
+  }
+
+  sample (nowMs: number): TimelineSample {
+    const { observer, peerNames, chaos } = this.sources
+    const logins = observer.loginTotals()
+    const messages = this.sources.messages() ?? { sent: 0, delivered: 0, failed: 0 }
+    const sample: TimelineSample = {
+      t: Math.round((nowMs - this.startMs) / 100) / 10,
+      peersOnline: peerNames.filter((name) => observer.isAttached(name)).length,
+      supernodes: observer.nodes().filter((view) => view.status?.role === 'supernode' && observer.isAttached(view.name)).length,
+      loginsOffered: logins.offered - this.lastLogins.offered,
+      loginsAccepted: logins.accepted - this.lastLogins.accepted,
+      loginsRejected: logins.rejected - this.lastLogins.rejected,
+      loginsFailed: logins.failed - this.lastLogins.failed,
+      messagesSent: messages.sent - this.lastMessages.sent,
+      messagesDelivered: messages.delivered - this.lastMessages.delivered,
+      messagesFailed: messages.failed - this.lastMessages.failed,
+      killed: chaos.killed,
+      restarted: chaos.restarted,
+      processesRunning: this.sources.processesRunning()
+    }
+    this.lastLogins = { ...logins }
+    this.lastMessages = { sent: messages.sent, delivered: messages.delivered, failed: messages.failed }
+    if (this.samples.length < MAX_TIMELINE_SAMPLES) this.samples.push(sample)
+    else this.truncated = true
+    return sample
+  }
+
+  private async loop (): Promise<void> {
+    const signal = this.controller.signal
+    let tick = 1
+    // Bounded by the abort signal: stop() ends it.
+    while (!signal.aborted) {
+      await sleep(Math.max(0, this.startMs + tick * SAMPLE_PERIOD_MS - Date.now()), signal)
+      if (signal.aborted) break
+      this.sample(Date.now())
+      tick = Math.max(tick + 1, Math.floor((Date.now() - this.startMs) / SAMPLE_PERIOD_MS) + 1)
+    }
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The message workload: at a fixed rate, a random attached peer sends to one of its attached
+ * contacts through its HTTP control port (POST /messages, which waits for the end-to-end ack).
+ * Sends in flight are bounded; a tick that finds the bound reached is skipped, not queued, so a
+ * slow cluster is not buried under a backlog the load generator itself built up.
+ */
+import { SendResult, sleep, type Logger } from '@rebound/protocol'
+import { postJson } from './http.js'
+import type { Prng } from './prng.js'
+import type { ContactGraph } from './users.js'
+
+export const MAX_SENDS_IN_FLIGHT = 32
+/** The node waits up to 10 s for the ack (docs/interfaces.md); allow it to answer after that. */
+export const SEND_TIMEOUT_MS = 12_000
+/** Codes a failed send can carry besides the node's own error codes. */
+export const SENDER_KILLED = 'SENDER_KILLED'
+export const SENDER_UNREACHABLE = 'SENDER_UNREACHABLE'
+export const BAD_ANSWER = 'BAD_ANSWER'
+/** Failures that say nothing about the overlay's delivery: excluded from the delivery ratio. */
+export const EXCLUDED_CODES: ReadonlySet<string> = new Set(['RECIPIENT_OFFLINE', SENDER_KILLED])
+
+export interface WorkloadPeer {
+  name: string
+  user: string
+  url: string
+}
+
+export interface MessageCounters {
+  sent: number
+  delivered: number
+  failed: number
+  failedByCode: Record<string, number>
+  /** Ticks that found no attached sender with an attached contact, or the in-flight bound. */
+  skipped: number
+}
+
+export interface WorkloadInit {
+  ratePerS: number
+  peers: readonly WorkloadPeer[]
+  contacts: ContactGraph
+  /** Prefix of message ids, so that ids are unique across runs that share nothing else. */
+  idPrefix: string
+}
+
+export interface WorkloadDeps {
+  prng: Prng
+  log: Logger
+  isAttached: (name: string) => boolean
+  isRunning: (name: string) => boolean
+  /** The driver's intervention count of a process (see ClusterDriver.interventions). */
+  interventions: (name: string) => number
+}
+
+export class Workload {
+  readonly counters: MessageCounters = { sent: 0, delivered: 0, failed: 0, failedByCode: {}, skipped: 0 }
+  private readonly init: WorkloadInit
+  private readonly deps: WorkloadDeps
+  private readonly byUser: Map<string, WorkloadPeer>
+  private readonly inFlight = new Set<Promise<void>>()
+  private readonly controller = new AbortController()
+  private loopDone: Promise<void> = Promise.resolve()
+  private seq = 0
+
+  constructor (init: WorkloadInit, deps: WorkloadDeps) {
+    this.init = init
+    this.deps = deps
+    this.byUser = new Map(init.peers.map((peer) => [peer.user, peer]))
+  }
+
+  start (): void {
+    if (this.init.ratePerS <= 0) return
+    this.loopDone = this.loop()
+  }
+
+  /** Stop issuing sends and wait (bounded by their own timeouts) for those in flight. */
+  async stop (): Promise<void> {
+    this.controller.abort()
+    await this.loopDone
+    await Promise.all([...this.inFlight])
+  }
+
+  /** Messages whose outcome counts for the delivery ratio. */
+  countedSends (): number {
+    let excluded = 0
+    for (const [code, count] of Object.entries(this.counters.failedByCode)) if (EXCLUDED_CODES.has(code)) excluded += count
+    return this.counters.sent - excluded
+  }
+
+  private async loop (): Promise<void> {
+    const signal = this.controller.signal
+    const intervalMs = 1000 / this.init.ratePerS
+    const startMs = Date.now()
+    let tick = 0
+    // Bounded by the abort signal: stop() ends it.
+    while (!signal.aborted) {
+      await sleep(Math.max(0, startMs + tick * intervalMs - Date.now()), signal)
+      if (signal.aborted) break
+      this.onTick()
+      // After a stall (e.g. a busy event loop), skip the missed ticks instead of bursting.
+      tick = Math.max(tick + 1, Math.floor((Date.now() - startMs) / intervalMs))
+    }
+  }
+
+  private onTick (): void {
+    if (this.inFlight.size >= MAX_SENDS_IN_FLIGHT) {
+      this.counters.skipped++
+      return
+    }
+    // In layout order, so that the same seed and the same attached set give the same choice.
+    const senders = this.init.peers.filter((peer) => this.deps.isAttached(peer.name))
+    if (senders.length === 0) {
+      this.counters.skipped++
+      return
+    }
+    const sender = this.deps.prng.pick(senders)
+    const reachable = (this.init.contacts.get(sender.user) ?? [])
+      .filter((user) => { const peer = this.byUser.get(user); return peer !== undefined && this.deps.isAttached(peer.name) })
+    if (reachable.length === 0) {
+      this.counters.skipped++
+      return
+    }
+    const to = this.deps.prng.pick(reachable)
+    const send = this.send(sender, to).finally(() => { this.inFlight.delete(send) })
+    this.inFlight.add(send)
+  }
+
+  private async send (sender: WorkloadPeer, to: string): Promise<void> {
+    this.seq++
+    const id = `${this.init.idPrefix}-${this.seq}`
+    const interventions = this.deps.interventions(sender.name)
+    this.counters.sent++
+    const outcome = await postJson(`${sender.url}/messages`, { to, body: `hello ${to} #${this.seq}`, id }, SendResult, SEND_TIMEOUT_MS)
+    if (outcome.ok && outcome.value.ok) {
+      this.counters.delivered++
+      return
+    }
+    let code: string
+    if (outcome.ok) {
+      code = outcome.value.code ?? 'INTERNAL'
+    } else if (outcome.kind === 'unreachable' || outcome.kind === 'timeout') {
+      // The scenario killed the sender under this request: not the overlay's failure.
+      const killed = !this.deps.isRunning(sender.name) || this.deps.interventions(sender.name) !== interventions
+      code = killed ? SENDER_KILLED : outcome.kind === 'timeout' ? 'TIMEOUT' : SENDER_UNREACHABLE
+    } else {
+      code = BAD_ANSWER
+    }
+    this.counters.failed++
+    this.counters.failedByCode[code] = (this.counters.failedByCode[code] ?? 0) + 1
+    const detail = outcome.ok ? outcome.value.message : outcome.message
+    // A bad answer is an interface mismatch worth seeing; the others are the workload's normal weather.
+    if (code === BAD_ANSWER) this.deps.log.warn({ id, from: sender.user, to, detail }, 'unexpected answer to POST /messages')
+    else this.deps.log.debug({ id, from: sender.user, to, code, detail }, 'send failed')
+  }
+}
