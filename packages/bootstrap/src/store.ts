@@ -89,6 +89,20 @@ export class Store {
    */
   static open (path: string): Store {
     mkdirSync(dirname(path), { recursive: true })
+    // Login servers started together race to create the store and switch it to WAL; SQLite can
+    // answer SQLITE_BUSY to that switch without consulting busy_timeout, so retry a bounded
+    // number of times. Anything other than "locked/busy" fails at once.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return Store.openOnce(path)
+      } catch (err) {
+        if (!isBusy(err) || attempt >= STORE_OPEN_ATTEMPTS) throw translate(err, path)
+        sleepSync(STORE_OPEN_RETRY_MS * attempt)
+      }
+    }
+  }
+
+  private static openOnce (path: string): Store {
     let db: DatabaseSync
     try {
       db = new DatabaseSync(path)
@@ -104,7 +118,7 @@ export class Store {
       return new Store(path, db)
     } catch (err) {
       db.close()
-      throw translate(err, path)
+      throw err
     }
   }
 
@@ -191,6 +205,20 @@ function prepareStatements (db: DatabaseSync): Record<'getAccount' | 'insertAcco
     countLive: db.prepare('SELECT COUNT(*) AS n FROM supernodes WHERE last_seen_ms >= ? AND expires_at_ms > ?'),
     pruneExpired: db.prepare('DELETE FROM supernodes WHERE expires_at_ms <= ?')
   }
+}
+
+/** Opening attempts when another process holds the store's lock at start-up, and their spacing. */
+export const STORE_OPEN_ATTEMPTS = 20
+export const STORE_OPEN_RETRY_MS = 50
+
+function isBusy (err: unknown): boolean {
+  const code = sqliteCode(err)
+  return code === SQLITE_BUSY || code === SQLITE_LOCKED || /database is locked/i.test((err as Error)?.message ?? '')
+}
+
+/** Start-up only: blocks the thread, which is fine before the server serves anything. */
+function sleepSync (ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
 function migrate (db: DatabaseSync, path: string): void {

@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
@@ -88,4 +89,27 @@ test('a SQLite file whose tables have another shape is refused with CORRUPT_STOR
   other.exec('CREATE TABLE accounts (name TEXT, pw TEXT)')
   other.close()
   assert.throws(() => Store.open(path), (err: unknown) => err instanceof ReboundError && err.code === 'CORRUPT_STORE' && /accounts/.test(err.message))
+})
+
+test('login servers creating the store at the same moment all open it (start-up race)', async (t) => {
+  const dir = await tempDir('rebound-store-race-')
+  t.after(dir.remove)
+  const storeModule = new URL('../src/store.js', import.meta.url).href
+  const path = join(dir.path, 'store.sqlite')
+  // Separate processes, as in a cluster: each opens the fresh file and writes an account.
+  // Every child waits for one shared instant after its imports, so that the opens truly collide.
+  const startAtMs = Date.now() + 1500
+  const script = `import { Store } from ${JSON.stringify(storeModule)}; while (Date.now() < ${startAtMs}); const s = Store.open(process.argv[1]);
+    s.insertAccount({ user: 'u' + process.pid, salt: new Uint8Array(16), hash: new Uint8Array(32), scryptN: 1024, createdAtMs: 1 }); s.close()`
+  const PROCESSES = 8
+  const exits = await Promise.all(Array.from({ length: PROCESSES }, async () => await new Promise<{ code: number | null, stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, path], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+    child.on('exit', (code) => { resolve({ code, stderr }) })
+  })))
+  for (const exit of exits) assert.equal(exit.code, 0, exit.stderr)
+  const db = new DatabaseSync(path)
+  t.after(() => { db.close() })
+  assert.equal(Number(db.prepare('SELECT COUNT(*) AS n FROM accounts').get()?.n), PROCESSES)
 })
