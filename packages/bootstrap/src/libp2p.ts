@@ -2,13 +2,11 @@
  * All libp2p wiring of rebound-bootstrap in one place (libp2p's API moves between majors; see
  * /work/shared/notes/libp2p-v3.md). The login server only listens: it never dials anyone.
  */
-import { noise } from '@chainsafe/libp2p-noise'
 import { ping } from '@libp2p/ping'
-import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { PrivateKey, StreamHandler } from '@libp2p/interface'
 import { PROTOCOL_PREFIX, libp2pLogger, type Logger } from '@rebound/protocol'
+import { wireStack } from '@rebound/protocol/wire-stack'
 
 export type ServerNode = Libp2p
 
@@ -31,17 +29,11 @@ export interface ServerNodeInit {
 
 /** Create the node, register the handlers, then start listening (so no stream meets "unsupported protocol"). */
 export async function startServerNode (init: ServerNodeInit): Promise<ServerNode> {
-  // The server does not dial on purpose, but any socket libp2p opens is bound to our own loopback
-  // address, so that per-address limits elsewhere see this host and not 127.0.0.1.
-  const dialOpts = { localAddress: init.listen } as TCPSocketOptions
   const node = await createLibp2p({
     start: false,
     privateKey: init.privateKey,
     addresses: { listen: [`/ip4/${init.listen}/tcp/${init.port}`] },
-    transports: [tcp({ dialOpts })],
-    connectionEncrypters: [noise()],
-    // A 1 MiB window keeps yamux within the 4 MiB read buffer (libp2p note, backpressure).
-    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1 << 20 } })],
+    ...wireStack(init.listen),
     connectionManager: {
       // Every client of the cluster connects here to log in; the defaults (300) prune them.
       maxConnections: 2000,

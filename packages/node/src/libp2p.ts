@@ -1,13 +1,11 @@
 /**
  * All libp2p wiring of rebound-node in one place (libp2p's API moves between majors).
  */
-import { noise } from '@chainsafe/libp2p-noise'
 import { ping } from '@libp2p/ping'
-import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
-import { yamux } from '@libp2p/yamux'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { PrivateKey } from '@libp2p/interface'
 import { PROTOCOL_PREFIX, libp2pLogger, type Logger } from '@rebound/protocol'
+import { wireStack } from '@rebound/protocol/wire-stack'
 
 export type PeerNode = Libp2p
 
@@ -21,16 +19,10 @@ export interface PeerNodeInit {
 }
 
 export async function createPeerNode (init: PeerNodeInit): Promise<PeerNode> {
-  // Binding outgoing sockets to our own loopback address makes every process a distinct host to
-  // per-address limits (by default all local dials come from 127.0.0.1).
-  const dialOpts = { localAddress: init.listen } as TCPSocketOptions
   return await createLibp2p({
     privateKey: init.privateKey,
     addresses: { listen: [`/ip4/${init.listen}/tcp/${init.port}`] },
-    transports: [tcp({ dialOpts })],
-    connectionEncrypters: [noise()],
-    // A 1 MiB window keeps yamux within the 4 MiB read buffer (see the libp2p note, backpressure).
-    streamMuxers: [yamux({ streamOptions: { maxStreamWindowSize: 1 << 20 } })],
+    ...wireStack(init.listen),
     connectionManager: {
       maxConnections: 1000,
       maxIncomingPendingConnections: 256,
