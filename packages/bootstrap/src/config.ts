@@ -4,9 +4,18 @@
  */
 import { isIPv4 } from 'node:net'
 import { z } from 'zod'
-import { DEFAULT_CERT_TTL_MS, DEFAULT_TICKET_TTL_MS, ReboundError, parseConfig, usage, type OptionSpecs } from '@rebound/protocol'
+import { DEFAULT_CERT_TTL_MS, DEFAULT_TICKET_TTL_MS, Profile, ReboundError, parseConfig, usage, type OptionSpecs } from '@rebound/protocol'
 
 export const PROGRAM = 'rebound-bootstrap'
+
+/**
+ * A Noise handshake costs ~7 ms of server CPU (libp2p note: 130-160 handshakes/s per core). 100/s
+ * leaves most of a 2-core machine to the hashes (~0.7 core on handshakes at the limit) while
+ * admitting ~2.5x the logins it can hash at 2^14, room for refusals that carry slots and renewals.
+ */
+export const DEFAULT_MAX_NEW_CONNECTIONS_PER_S = 100
+/** libp2p's default is 10; 64 absorbs a cohort of clients without letting a slow-handshake flood pile up. */
+export const DEFAULT_MAX_PENDING_CONNECTIONS = 64
 export const SUMMARY = 'Login server: accounts, session tickets and the supernode registry, sharing one SQLite store with its peers.'
 
 export const OPTIONS: OptionSpecs = {
@@ -21,6 +30,13 @@ export const OPTIONS: OptionSpecs = {
   'cert-ttl-ms': { type: 'string', env: 'REBOUND_CERT_TTL_MS', description: 'supernode certificate lifetime', default: String(DEFAULT_CERT_TTL_MS) },
   'heartbeat-timeout-ms': { type: 'string', env: 'REBOUND_HEARTBEAT_TIMEOUT_MS', description: 'a supernode silent this long leaves the list', default: '6000' },
   'scrypt-n': { type: 'string', env: 'REBOUND_SCRYPT_N', description: 'scrypt cost N (power of two)', default: '16384' },
+  profile: { type: 'string', env: 'REBOUND_PROFILE', description: 'defended (every mitigation) or naive (the 2007 server)', default: 'defended' },
+  'max-new-connections-per-s': {
+    type: 'string', env: 'REBOUND_MAX_NEW_CONNECTIONS_PER_S', description: 'new inbound connections admitted per second, before Noise (defended)', default: String(DEFAULT_MAX_NEW_CONNECTIONS_PER_S)
+  },
+  'max-pending-connections': {
+    type: 'string', env: 'REBOUND_MAX_PENDING_CONNECTIONS', description: 'inbound connections still in their handshake, at most (defended)', default: String(DEFAULT_MAX_PENDING_CONNECTIONS)
+  },
   'log-level': { type: 'string', env: 'REBOUND_LOG_LEVEL', description: 'pino log level', default: 'info' }
 }
 
@@ -43,6 +59,9 @@ export const BootstrapConfigSchema = z.object({
   // 2^10 is fast enough for tests; above 2^20 one hash needs over a GiB of memory.
   scryptN: z.coerce.number().int().min(1024).max(1 << 20)
     .refine(isPowerOfTwo, 'must be a power of two between 1024 and 1048576').default(16384),
+  profile: Profile.default('defended'),
+  maxNewConnectionsPerS: z.coerce.number().positive().max(100_000).default(DEFAULT_MAX_NEW_CONNECTIONS_PER_S),
+  maxPendingConnections: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_MAX_PENDING_CONNECTIONS),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')
 })
 export type BootstrapConfig = z.infer<typeof BootstrapConfigSchema>

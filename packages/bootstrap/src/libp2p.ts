@@ -4,7 +4,7 @@
  */
 import { ping } from '@libp2p/ping'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import type { PrivateKey, StreamHandler } from '@libp2p/interface'
+import type { ConnectionGater, PrivateKey, StreamHandler } from '@libp2p/interface'
 import { PROTOCOL_PREFIX, libp2pLogger, type Logger } from '@rebound/protocol'
 import { wireStack } from '@rebound/protocol/wire-stack'
 
@@ -17,6 +17,26 @@ export interface ProtocolHandler {
   maxInboundStreams: number
 }
 
+/**
+ * The naive profile's connection limits (the 2007 server had none to speak of): only libp2p's
+ * defaults raised so that a local cluster can start. Its pending cap is libp2p's, refusing silently.
+ */
+export const NAIVE_MAX_PENDING_CONNECTIONS = 256
+
+/**
+ * Connection-level admission (connection-gate.ts). libp2p's own pending cap is set to
+ * PENDING_BACKSTOP_FACTOR x ours: it counts a little longer than the gate does (from accept, not
+ * from the gater call), and must not refuse, uncounted, before the gate does.
+ */
+export const PENDING_BACKSTOP_FACTOR = 2
+
+export interface ConnectionLimits {
+  gater: ConnectionGater
+  maxPendingConnections: number
+  /** A connection that has not finished Noise + yamux by then is dropped (libp2p default: 30 s). */
+  inboundUpgradeTimeoutMs: number
+}
+
 export interface ServerNodeInit {
   listen: string
   port: number
@@ -25,10 +45,13 @@ export interface ServerNodeInit {
   log: Logger
   /** Components of libp2p's own debug log to show (REBOUND_LIBP2P_DEBUG); none by default. */
   debugFilter?: RegExp | undefined
+  /** Undefined: no gater, libp2p's defaults raised as for the naive profile. */
+  limits?: ConnectionLimits | undefined
 }
 
 /** Create the node, register the handlers, then start listening (so no stream meets "unsupported protocol"). */
 export async function startServerNode (init: ServerNodeInit): Promise<ServerNode> {
+  const limits = init.limits
   const node = await createLibp2p({
     start: false,
     privateKey: init.privateKey,
@@ -37,10 +60,13 @@ export async function startServerNode (init: ServerNodeInit): Promise<ServerNode
     connectionManager: {
       // Every client of the cluster connects here to log in; the defaults (300) prune them.
       maxConnections: 2000,
-      maxIncomingPendingConnections: 256,
-      // The default, 5 connections per second per address, refuses a local cluster's start-up.
-      inboundConnectionThreshold: 1000
+      maxIncomingPendingConnections: limits === undefined ? NAIVE_MAX_PENDING_CONNECTIONS : PENDING_BACKSTOP_FACTOR * limits.maxPendingConnections,
+      // The default, 5 connections per second per address, refuses a local cluster's start-up;
+      // the gate's global bucket is the limit that matters (every local peer may share one address).
+      inboundConnectionThreshold: 1000,
+      ...(limits === undefined ? {} : { inboundUpgradeTimeout: limits.inboundUpgradeTimeoutMs })
     },
+    ...(limits === undefined ? {} : { connectionGater: limits.gater }),
     // Same prefix as the ping service, or the monitor counts "unsupported protocol" as alive.
     connectionMonitor: { protocolPrefix: PROTOCOL_PREFIX },
     services: { ping: ping({ protocolPrefix: PROTOCOL_PREFIX }) },

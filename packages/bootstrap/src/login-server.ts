@@ -3,46 +3,75 @@
  * observation endpoints. Several of these, in separate processes, share one store file.
  * Start order is store, libp2p, HTTP; stop is the reverse, so nothing is served from a closed store.
  */
-import { availableParallelism } from 'node:os'
+import { performance } from 'node:perf_hooks'
 import type { KeyObject } from 'node:crypto'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import {
-  LOGIN_PROTOCOL, LoginRequest, REGISTRY_PROTOCOL, RegistryRequest, describeError, loadOrCreateIdentity,
+  LOGIN_PROTOCOL, LoginRequest, REGISTRY_PROTOCOL, RegistryRequest, deriveSlotKey, describeError, loadOrCreateIdentity,
   publicKeyOf, serveRequests, startHttpServer,
-  type HttpServerHandle, type LoginServerHealth, type Logger
+  type HttpServerHandle, type LoginServerHealth, type Logger, type Profile
 } from '@rebound/protocol'
-import type { BootstrapConfig } from './config.js'
-import { HashGate } from './hash-gate.js'
-import { startServerNode, type ServerNode } from './libp2p.js'
+import { CapacityEstimator } from './admission/capacity.js'
+import { AimdLimit, FixedLimit, type AimdLimitInit } from './admission/concurrency-limit.js'
+import { AdmissionController, type Scheduler } from './admission/controller.js'
+import { INITIAL_CONCURRENCY, NAIVE_CONCURRENCY, admissionPolicy, type AdmissionClass, type AdmissionPolicy, type QueuePolicy } from './admission/policy.js'
+import { UsedSlots } from './admission/used-slots.js'
+import { WaitingRoom } from './admission/waiting-room.js'
+import { DEFAULT_MAX_NEW_CONNECTIONS_PER_S, DEFAULT_MAX_PENDING_CONNECTIONS, type BootstrapConfig } from './config.js'
+import { ConnectionGate } from './connection-gate.js'
+import { threadCpuMicros } from './cpu-clock.js'
+import { startServerNode, type ConnectionLimits, type ServerNode } from './libp2p.js'
 import { LiveSupernodes } from './live-supernodes.js'
 import { loginService } from './login-service.js'
 import { createMetrics, type BootstrapMetrics } from './metrics.js'
+import { hashPassword } from './passwords.js'
 import { registryService } from './registry-service.js'
+import { SlotDesk } from './slot-desk.js'
 import { Store } from './store.js'
 
 /** A client has this long after opening a stream to send its request. */
 export const REQUEST_READ_TIMEOUT_MS = 5000
 /** Streams per connection and protocol: one exchange at a time is normal, a few retries overlap. */
 export const MAX_INBOUND_STREAMS = 8
-/** scrypt runs on libuv's pool (4 threads); more parallel hashes than cores only add latency. */
-export const HASH_CONCURRENCY = Math.max(1, Math.min(4, availableParallelism()))
-/** Logins waiting for a hash slot; ~2 s of work at 2^14 on two cores, beyond it clients retry. */
-export const MAX_QUEUED_HASHES = 1024
-export const OVERLOADED_RETRY_AFTER_MS = 2000
+/**
+ * A handshake not finished by then is dropped, so connections that never complete Noise hold a
+ * pending place for 3 s, not libp2p's default 30 s (a loopback handshake takes ~10 ms).
+ */
+export const INBOUND_UPGRADE_TIMEOUT_MS = 3000
+/** Calibration hashes at start-up; the fastest is the first estimate of a hash's cost (mu). */
+export const CALIBRATION_HASHES = 2
 /** How often rows of expired certificates are deleted (any server may do it; it is idempotent). */
 export const PRUNE_INTERVAL_MS = 60_000
 
-export type LoginServerInit = Omit<BootstrapConfig, 'clusterKeyFile' | 'logLevel'> & {
+type OptionalConfig = 'profile' | 'maxNewConnectionsPerS' | 'maxPendingConnections'
+
+export type LoginServerInit = Omit<BootstrapConfig, 'clusterKeyFile' | 'logLevel' | OptionalConfig> & Partial<Pick<BootstrapConfig, OptionalConfig>> & {
   clusterPrivateKey: KeyObject
   /** libp2p debug components to log; none by default. */
   libp2pDebug?: RegExp | undefined
+  /** Overrides of the built-in constants, for tests that need a tiny server. */
+  tuning?: LoginServerTuning
+}
+
+export interface LoginServerTuning {
+  limit?: Partial<AimdLimitInit>
+  queues?: Partial<Record<AdmissionClass, Partial<QueuePolicy>>>
+  inboundUpgradeTimeoutMs?: number
+  connectionBurst?: number
 }
 
 export interface LoginServerDeps {
   log: Logger
-  /** Wall-clock milliseconds; tickets and certificates carry its values. */
+  /** Wall-clock milliseconds; tickets, certificates and slots carry its values. */
   clock?: () => number
+  /** Monotonic milliseconds for queueing and rate limits (performance.now by default). */
+  monotonicClock?: () => number
+  /** Timers of the admission queue sweep (setTimeout by default). */
+  schedule?: Scheduler
 }
+
+export type LoginServerHealthReply = LoginServerHealth & { profile: Profile }
 
 type Status = 'new' | 'starting' | 'started' | 'stopping' | 'stopped'
 
@@ -50,6 +79,8 @@ export class LoginServer {
   private readonly init: LoginServerInit
   private readonly log: Logger
   private readonly clock: () => number
+  private readonly deps: LoginServerDeps
+  private readonly profile: Profile
   private status: Status = 'new'
   private startedAtMs = 0
   private store: Store | undefined
@@ -59,11 +90,15 @@ export class LoginServer {
   private pruneTimer: NodeJS.Timeout | undefined
   private stopping: Promise<void> | undefined
   private metrics: BootstrapMetrics | undefined
+  private admission: AdmissionController | undefined
+  private gate: ConnectionGate | undefined
 
   constructor (init: LoginServerInit, deps: LoginServerDeps) {
     this.init = init
     this.log = deps.log
     this.clock = deps.clock ?? Date.now
+    this.deps = deps
+    this.profile = init.profile ?? 'defended'
   }
 
   get peerId (): string {
@@ -107,9 +142,16 @@ export class LoginServer {
     await this.stopping
   }
 
-  health (): LoginServerHealth {
+  /** Connections let through the gate and still in their handshake (0 in the naive profile). */
+  get pendingConnections (): number {
+    return this.gate?.pendingCount ?? 0
+  }
+
+  /** The protocol schema has no `profile` yet; zod strips unknown keys, so old readers are unaffected. */
+  health (): LoginServerHealthReply {
     return {
       ok: this.status === 'started',
+      profile: this.profile,
       peerId: this.node?.peerId.toString() ?? '',
       addrs: this.node?.getMultiaddrs().map(String) ?? [],
       pid: process.pid,
@@ -119,17 +161,32 @@ export class LoginServer {
   }
 
   private async startParts (): Promise<void> {
-    const { init, clock, log } = this
+    const { init, clock, log, profile } = this
+    const monotonic = this.deps.monotonicClock ?? (() => performance.now())
     const privateKey = await loadOrCreateIdentity(init.dataDir)
+    const serverPeerId = peerIdFromPrivateKey(privateKey).toString()
     const store = this.store = Store.open(init.store)
     const supernodes = this.supernodes = new LiveSupernodes({ heartbeatTimeoutMs: init.heartbeatTimeoutMs }, { store, clock })
-    const metrics = this.metrics = createMetrics(() => supernodes.count())
-    const gate = new HashGate({ concurrency: HASH_CONCURRENCY, maxQueued: MAX_QUEUED_HASHES, retryAfterMs: OVERLOADED_RETRY_AFTER_MS }, clock)
+    const metrics = this.metrics = createMetrics({ countLiveSupernodes: () => supernodes.count(), admission: () => this.admission })
+    const admission = this.admission = new AdmissionController({
+      policy: this.policy(),
+      limit: profile === 'naive' ? new FixedLimit(NAIVE_CONCURRENCY) : new AimdLimit({ initial: INITIAL_CONCURRENCY, ...init.tuning?.limit }),
+      capacity: new CapacityEstimator(await calibrate(init.scryptN))
+    }, {
+      clock: monotonic,
+      ...(this.deps.schedule === undefined ? {} : { schedule: this.deps.schedule }),
+      onStart: (cls, queueDelayMs) => { metrics.queueDelay.observe({ class: cls }, queueDelayMs / 1000) }
+    })
+    const desk = profile === 'naive'
+      ? undefined
+      : new SlotDesk({ key: deriveSlotKey(init.clusterPrivateKey), serverPeerId: () => serverPeerId },
+        { room: new WaitingRoom(), used: new UsedSlots(), capacityPerS: () => admission.capacityPerS() })
+    const clusterPublicKey = publicKeyOf(init.clusterPrivateKey)
     const login = loginService(
-      { ticketTtlMs: init.ticketTtlMs, scryptN: init.scryptN, clusterPrivateKey: init.clusterPrivateKey },
-      { store, gate, supernodes, metrics, clock, log: log.child({ component: 'login' }) })
+      { ticketTtlMs: init.ticketTtlMs, scryptN: init.scryptN, clusterPrivateKey: init.clusterPrivateKey, clusterPublicKey },
+      { store, admission, desk, supernodes, metrics, clock, cpu: threadCpuMicros, log: log.child({ component: 'login' }) })
     const registry = registryService(
-      { operatorToken: init.operatorToken, certTtlMs: init.certTtlMs, clusterPrivateKey: init.clusterPrivateKey, clusterPublicKey: publicKeyOf(init.clusterPrivateKey) },
+      { operatorToken: init.operatorToken, certTtlMs: init.certTtlMs, clusterPrivateKey: init.clusterPrivateKey, clusterPublicKey },
       { store, supernodes, metrics, clock, log: log.child({ component: 'registry' }) })
     const serve = { readTimeoutMs: REQUEST_READ_TIMEOUT_MS }
     this.node = await startServerNode({
@@ -138,6 +195,7 @@ export class LoginServer {
       privateKey,
       log,
       debugFilter: init.libp2pDebug,
+      limits: this.connectionLimits(monotonic, metrics),
       handlers: [
         { protocol: LOGIN_PROTOCOL, handler: serveRequests(LoginRequest, login, { ...serve, log: log.child({ component: 'login' }) }), maxInboundStreams: MAX_INBOUND_STREAMS },
         { protocol: REGISTRY_PROTOCOL, handler: serveRequests(RegistryRequest, registry, { ...serve, log: log.child({ component: 'registry' }) }), maxInboundStreams: MAX_INBOUND_STREAMS }
@@ -149,6 +207,32 @@ export class LoginServer {
     }, log.child({ component: 'http' }))
     this.pruneTimer = setInterval(() => { this.prune() }, PRUNE_INTERVAL_MS)
     this.pruneTimer.unref()
+  }
+
+  private policy (): AdmissionPolicy {
+    const policy = admissionPolicy(this.profile)
+    const overrides = this.init.tuning?.queues ?? {}
+    for (const [cls, over] of Object.entries(overrides) as Array<[AdmissionClass, Partial<QueuePolicy>]>) {
+      policy.queues[cls] = { ...policy.queues[cls], ...over }
+    }
+    return policy
+  }
+
+  /** The naive server has no gate: only libp2p's defaults, raised (libp2p.ts). */
+  private connectionLimits (monotonic: () => number, metrics: BootstrapMetrics): ConnectionLimits | undefined {
+    if (this.profile === 'naive') return undefined
+    const { init } = this
+    const maxPendingConnections = init.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS
+    const gate = this.gate = new ConnectionGate({
+      maxNewConnectionsPerS: init.maxNewConnectionsPerS ?? DEFAULT_MAX_NEW_CONNECTIONS_PER_S,
+      maxPendingConnections,
+      ...(init.tuning?.connectionBurst === undefined ? {} : { burst: init.tuning.connectionBurst })
+    }, {
+      clock: monotonic,
+      onRefused: (reason) => { metrics.connectionsRefused.inc({ reason }) },
+      onAdmitted: () => { metrics.connectionsAdmitted.inc() }
+    })
+    return { gater: gate.gater(), maxPendingConnections, inboundUpgradeTimeoutMs: init.tuning?.inboundUpgradeTimeoutMs ?? INBOUND_UPGRADE_TIMEOUT_MS }
   }
 
   private prune (): void {
@@ -165,6 +249,7 @@ export class LoginServer {
     clearInterval(this.pruneTimer)
     this.pruneTimer = undefined
     const steps: Array<[string, () => Promise<void> | void]> = [
+      ['admission', () => { this.admission?.close() }],
       ['http', async () => { await this.http?.close() }],
       ['libp2p', async () => { await this.node?.stop() }],
       ['store', () => { this.store?.close() }]
@@ -182,4 +267,15 @@ export class LoginServer {
     if (this.node === undefined) throw new Error('login server is not started')
     return this.node
   }
+}
+
+/** The cost of one hash on this machine now, as the first estimate of capacity (capacity.ts). */
+async function calibrate (scryptN: number): Promise<number> {
+  let fastestMs = Infinity
+  for (let i = 0; i < CALIBRATION_HASHES; i++) {
+    const startMs = performance.now()
+    await hashPassword('calibration', scryptN)
+    fastestMs = Math.min(fastestMs, performance.now() - startMs)
+  }
+  return fastestMs
 }

@@ -1,19 +1,27 @@
 /**
- * The /rebound/login handler: register and log in. A ticket is bound to the peer id that the
+ * The /rebound/login handler: register, log in, renew. A ticket is bound to the peer id that the
  * Noise handshake authenticated on this connection (never to anything the client claims), so a
- * stolen ticket is useless from another peer. Password hashing goes through the HashGate, which
- * refuses requests whose deadline passed while they waited.
+ * stolen ticket is useless from another peer.
+ *
+ * Logins and registrations go through admission (admission/controller.ts) before anything costly:
+ * the account lookup (SQLite), the hash (scrypt) and the ticket (Ed25519) all happen after it.
+ * A refusal is decided and answered with an HMAC-signed waiting-room slot (slot-desk.ts) and
+ * nothing else, so that it costs well under 1% of a login (overload.md section 5: at 10x load,
+ * 90% goodput needs R <= 1.1%). Its main-thread CPU is measured and exported.
  */
 import type { KeyObject } from 'node:crypto'
 import type { Connection } from '@libp2p/interface'
 import {
   ReboundError, errorCodeOf, errorReply, describeError, issueTicket,
-  type LoginRequest, type LoginResponse, type Logger
+  type ErrorReply, type LoginRequest, type LoginResponse, type Logger
 } from '@rebound/protocol'
-import type { HashGate } from './hash-gate.js'
+import { refusalReasonOf, type AdmissionController } from './admission/controller.js'
+import { CpuSampler, type CpuClock } from './cpu-clock.js'
 import type { LiveSupernodes } from './live-supernodes.js'
 import type { BootstrapMetrics } from './metrics.js'
 import { hashPassword, verifyPassword } from './passwords.js'
+import { renewal } from './renewal.js'
+import { bareReply, type SlotCheck, type SlotDesk } from './slot-desk.js'
 import type { Store } from './store.js'
 
 export interface LoginServiceInit {
@@ -21,29 +29,58 @@ export interface LoginServiceInit {
   /** Cost for new hashes; existing accounts keep the cost they were stored with. */
   scryptN: number
   clusterPrivateKey: KeyObject
+  clusterPublicKey: KeyObject
 }
 
 export interface LoginServiceDeps {
   store: Store
-  gate: HashGate
+  admission: AdmissionController
+  /** The waiting room's desk; undefined in the naive profile (refusals carry no slot, no hint). */
+  desk: SlotDesk | undefined
   supernodes: LiveSupernodes
   metrics: BootstrapMetrics
+  /** Wall-clock milliseconds: tickets and slots carry its values. */
   clock: () => number
+  cpu: CpuClock
+  /** Which requests to time (one in eight by default). */
+  cpuSampler?: CpuSampler
   log: Logger
 }
 
 type RegisterRequest = Extract<LoginRequest, { type: 'register' }>
 type LoginOnlyRequest = Extract<LoginRequest, { type: 'login' }>
 
+const NO_SLOT: SlotCheck = { kind: 'none' }
+
 /** The request handler, to be wrapped by `serveRequests(LoginRequest, ...)`. */
 export function loginService (init: LoginServiceInit, deps: LoginServiceDeps): (req: LoginRequest, connection: Connection) => Promise<LoginResponse> {
-  const { store, gate, metrics, clock, log } = deps
+  const { store, admission, desk, metrics, clock, cpu, log } = deps
+  const renew = renewal(init, deps)
+  const sampler = deps.cpuSampler ?? new CpuSampler()
 
-  async function register (req: RegisterRequest, deadlineAtMs: number): Promise<LoginResponse> {
-    try {
+  /**
+   * Build a refusal and account its CPU when this request is timed: the synchronous admission
+   * decision (`decisionUs`) plus building the reply, scaled by the sampling rate.
+   */
+  function refused (timed: boolean, decisionUs: number, build: () => ErrorReply): ErrorReply {
+    const startUs = timed ? cpu() : 0
+    const reply = build()
+    if (reply.slot !== undefined) metrics.slotsIssued.inc()
+    if (timed) metrics.rejectionCpu.inc((decisionUs + cpu() - startUs) * sampler.every / 1e6)
+    return reply
+  }
+
+  async function register (req: RegisterRequest): Promise<LoginResponse> {
+    const timed = sampler.take()
+    const entryUs = timed ? cpu() : 0
+    const admitted = admission.run('register', req.deadlineMs, async () => {
       // Checked before hashing so that a repeated registration costs no scrypt.
       if (store.getAccount(req.user) !== undefined) throw userExists(req.user)
-      const hashed = await gate.run(deadlineAtMs, async () => await hashPassword(req.password, init.scryptN))
+      return await hashPassword(req.password, init.scryptN)
+    })
+    const decisionUs = timed ? cpu() - entryUs : 0
+    try {
+      const hashed = await admitted
       // Another request (or login server) may have taken the name while we hashed.
       if (!store.insertAccount({ user: req.user, ...hashed, createdAtMs: clock() })) throw userExists(req.user)
       metrics.registerTotal.inc({ result: 'accepted' })
@@ -52,27 +89,52 @@ export function loginService (init: LoginServiceInit, deps: LoginServiceDeps): (
     } catch (err) {
       const code = errorCodeOf(err)
       metrics.registerTotal.inc({ result: code === 'INTERNAL' ? 'failed' : 'rejected' })
+      if (refusalReasonOf(err) !== undefined) {
+        return refused(timed, decisionUs, () => desk?.refuseRegistration(err, clock()) ?? bareReply(err))
+      }
       if (code === 'INTERNAL') log.error({ user: req.user, err: describeError(err) }, 'registration failed')
       return errorReply(err)
     }
   }
 
-  async function login (req: LoginOnlyRequest, connection: Connection, startedAtMs: number, deadlineAtMs: number): Promise<LoginResponse> {
+  async function login (req: LoginOnlyRequest, connection: Connection): Promise<LoginResponse> {
     metrics.loginOffered.inc()
+    const timed = sampler.take()
+    const entryUs = timed ? cpu() : 0
+    const arrivedAtMs = clock()
+    const who = { user: req.user, peerId: connection.remotePeer.toString() }
+    let held = NO_SLOT
+    let admitted: Promise<boolean>
     try {
-      const account = store.getAccount(req.user)
-      if (account === undefined) throw new ReboundError('UNKNOWN_USER', `no account named ${req.user}`, { user: req.user })
-      const ok = await gate.run(deadlineAtMs, async () => await verifyPassword(req.password, account))
+      // The naive server knows nothing of slots and ignores any it is shown.
+      if (desk !== undefined) held = desk.check(req.slot, who, arrivedAtMs)
+      admitted = admission.run(held.kind === 'due' ? 'slot' : 'login', req.deadlineMs, async () => {
+        const account = store.getAccount(req.user)
+        if (account === undefined) throw new ReboundError('UNKNOWN_USER', `no account named ${req.user}`, { user: req.user })
+        return await verifyPassword(req.password, account)
+      })
+    } catch (err) {
+      // Only a bad slot throws here: forged, foreign, expired or already used.
+      metrics.loginRejected.inc({ reason: errorCodeOf(err) })
+      return refused(timed, timed ? cpu() - entryUs : 0, () => errorReply(err))
+    }
+    const decisionUs = timed ? cpu() - entryUs : 0
+    try {
+      const ok = await admitted
       if (!ok) throw new ReboundError('BAD_PASSWORD', 'wrong password', { user: req.user })
-      const peerId = connection.remotePeer.toString()
       const nowMs = clock()
-      const { token, payload } = issueTicket({ user: req.user, peerId, nowMs, ttlMs: init.ticketTtlMs }, init.clusterPrivateKey)
+      const { token, payload } = issueTicket({ user: req.user, peerId: who.peerId, nowMs, ttlMs: init.ticketTtlMs }, init.clusterPrivateKey)
       const supernodes = deps.supernodes.list()
       metrics.loginAccepted.inc()
-      metrics.loginDuration.observe(Math.max(0, nowMs - startedAtMs) / 1000)
-      log.debug({ user: req.user, peerId, supernodes: supernodes.length }, 'ticket issued')
+      metrics.loginDuration.observe(Math.max(0, nowMs - arrivedAtMs) / 1000)
+      log.debug({ user: req.user, peerId: who.peerId, supernodes: supernodes.length, slot: held.kind }, 'ticket issued')
       return { type: 'logged-in', ticket: token, expiresAtMs: payload.expiresAtMs, supernodes }
     } catch (err) {
+      const reason = refusalReasonOf(err)
+      if (reason !== undefined) {
+        metrics.loginRejected.inc({ reason })
+        return refused(timed, decisionUs, () => desk?.refuseLogin(err, who, held, clock()) ?? bareReply(err))
+      }
       const code = errorCodeOf(err)
       if (code === 'INTERNAL') {
         metrics.loginFailed.inc()
@@ -85,12 +147,11 @@ export function loginService (init: LoginServiceInit, deps: LoginServiceDeps): (
   }
 
   return async (req, connection) => {
-    // deadlineMs is the client's budget for the whole exchange, counted from when we got it.
-    const startedAtMs = clock()
-    const deadlineAtMs = startedAtMs + req.deadlineMs
-    return req.type === 'register'
-      ? await register(req, deadlineAtMs)
-      : await login(req, connection, startedAtMs, deadlineAtMs)
+    switch (req.type) {
+      case 'renew': return renew(req, connection)
+      case 'register': return await register(req)
+      case 'login': return await login(req, connection)
+    }
   }
 }
 

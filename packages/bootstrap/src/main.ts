@@ -26,7 +26,7 @@ async function main (): Promise<void> {
   const { clusterKeyFile: _file, logLevel: _level, ...init } = config
   const server = new LoginServer({ ...init, clusterPrivateKey, libp2pDebug }, { log })
   await server.start()
-  log.info({ peerId: server.peerId, addrs: server.multiaddrs.map(String), httpPort: server.httpPort }, 'login server listening')
+  log.info({ peerId: server.peerId, addrs: server.multiaddrs.map(String), httpPort: server.httpPort, profile: config.profile }, 'login server listening')
   stopOnSignals(log, async () => { await server.stop() })
 }
 

@@ -1,7 +1,7 @@
 /**
  * Password hashing with scrypt (RFC 7914). One hash at N=2^14, r=8 costs ~50 ms of a libuv pool
  * thread and 16 MiB of memory; that is the real price of a login, which is why logins pass through
- * a HashGate (hash-gate.ts) instead of piling up in the thread pool.
+ * admission control (admission/controller.ts) instead of piling up in the thread pool.
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto'
 

@@ -39,6 +39,9 @@ test('a complete configuration parses, with the documented defaults', () => {
     certTtlMs: 3_600_000,
     heartbeatTimeoutMs: 6000,
     scryptN: 16384,
+    profile: 'defended',
+    maxNewConnectionsPerS: 100,
+    maxPendingConnections: 64,
     logLevel: 'info'
   })
 })
@@ -46,13 +49,17 @@ test('a complete configuration parses, with the documented defaults', () => {
 test('environment variables fill in absent flags, and flags win over them', () => {
   const config = loadConfig(['--port', '9001'], {
     REBOUND_LISTEN: '127.0.1.2', REBOUND_PORT: '9000', REBOUND_HTTP_PORT: '9080', REBOUND_DATA_DIR: '/d', REBOUND_STORE: '/s',
-    REBOUND_CLUSTER_KEY_FILE: '/k', REBOUND_OPERATOR_TOKEN: '12345678', REBOUND_SCRYPT_N: '2048', REBOUND_LOG_LEVEL: 'warn'
+    REBOUND_CLUSTER_KEY_FILE: '/k', REBOUND_OPERATOR_TOKEN: '12345678', REBOUND_SCRYPT_N: '2048', REBOUND_LOG_LEVEL: 'warn',
+    REBOUND_PROFILE: 'naive', REBOUND_MAX_NEW_CONNECTIONS_PER_S: '250', REBOUND_MAX_PENDING_CONNECTIONS: '16'
   })
   assert.equal(config?.listen, '127.0.1.2')
   assert.equal(config?.port, 9001)
   assert.equal(config?.httpPort, 9080)
   assert.equal(config?.scryptN, 2048)
   assert.equal(config?.logLevel, 'warn')
+  assert.equal(config?.profile, 'naive')
+  assert.equal(config?.maxNewConnectionsPerS, 250)
+  assert.equal(config?.maxPendingConnections, 16)
 })
 
 test('--help returns undefined instead of a configuration', () => {
@@ -71,6 +78,9 @@ test('bad configurations are refused with BAD_CONFIG naming the flag', () => {
   assert.match(badConfig([...GOOD, '--operator-token', 'short']).message, /--operator-token: must be at least 8 characters/)
   assert.match(badConfig(without('--store')).message, /--store: is required/)
   assert.match(badConfig([...GOOD, '--log-level', 'loud']).message, /--log-level:/)
+  assert.match(badConfig([...GOOD, '--profile', 'paranoid']).message, /--profile:/)
+  assert.match(badConfig([...GOOD, '--max-new-connections-per-s', '0']).message, /--max-new-connections-per-s:/)
+  assert.match(badConfig([...GOOD, '--max-pending-connections', '1.5']).message, /--max-pending-connections:/)
   assert.match(badConfig([...GOOD, '--no-such-flag']).message, /no-such-flag/)
 })
 

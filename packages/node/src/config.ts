@@ -3,7 +3,7 @@
  */
 import { isIPv4 } from 'node:net'
 import { z } from 'zod'
-import { USER_PATTERN, type OptionSpecs } from '@rebound/protocol'
+import { Profile, USER_PATTERN, type OptionSpecs } from '@rebound/protocol'
 
 export const OPTIONS: OptionSpecs = {
   listen: { type: 'string', env: 'REBOUND_LISTEN', description: 'loopback IPv4 address to bind (listen and dial from)' },
@@ -18,8 +18,11 @@ export const OPTIONS: OptionSpecs = {
   supernode: { type: 'boolean', env: 'REBOUND_SUPERNODE', description: 'run as an operator supernode (no user session)' },
   'operator-token': { type: 'string', env: 'REBOUND_OPERATOR_TOKEN', description: 'operator secret, required with --supernode' },
   capacity: { type: 'string', env: 'REBOUND_CAPACITY', description: 'supernode: hard cap on attached clients', default: '200' },
+  'join-rate': { type: 'string', env: 'REBOUND_JOIN_RATE', description: 'supernode: sessions admitted per second (token bucket)', default: '20' },
+  'join-burst': { type: 'string', env: 'REBOUND_JOIN_BURST', description: 'supernode: join bucket depth', default: '50' },
   'heartbeat-ms': { type: 'string', env: 'REBOUND_HEARTBEAT_MS', description: 'supernode: registry heartbeat period', default: '2000' },
   'orphan-window-ms': { type: 'string', env: 'REBOUND_ORPHAN_WINDOW_MS', description: 'supernode: re-homing window W advertised to clients', default: '2000' },
+  profile: { type: 'string', env: 'REBOUND_PROFILE', description: 'defended (every mitigation) or naive (the 2007 behaviour)', default: 'defended' },
   'log-level': { type: 'string', env: 'REBOUND_LOG_LEVEL', description: 'pino log level', default: 'info' },
   'libp2p-debug': { type: 'string', env: 'REBOUND_LIBP2P_DEBUG', description: "regular expression of libp2p components whose debug log to show" }
 }
@@ -41,8 +44,11 @@ export const NodeConfigSchema = z.object({
   supernode: z.boolean().default(false),
   operatorToken: z.string().min(8, 'must be at least 8 characters').optional(),
   capacity: z.coerce.number().int().min(1).max(100_000).default(200),
+  joinRate: z.coerce.number().positive().max(100_000).default(20),
+  joinBurst: z.coerce.number().int().min(1).max(100_000).default(50),
   heartbeatMs: ms(100, 60_000).default(2000),
   orphanWindowMs: ms(0, 600_000).default(2000),
+  profile: Profile.default('defended'),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   libp2pDebug: z.string().transform((s, ctx) => {
     try {

@@ -8,7 +8,7 @@ import type { NodeCounters } from '@rebound/protocol'
 export class NodeMetrics {
   readonly registry = new Registry()
   readonly counters: NodeCounters = {
-    logins: 0, loginFailures: 0, registrations: 0, resumes: 0, attaches: 0, attachFailures: 0,
+    logins: 0, loginFailures: 0, registrations: 0, resumes: 0, renewals: 0, sendRetries: 0, attaches: 0, attachFailures: 0,
     messagesSent: 0, messagesDelivered: 0, messagesFailed: 0, messagesReceived: 0
   }
 

@@ -21,6 +21,8 @@ export interface PeerDeps {
   now?: () => number
   random?: () => number
   debugFilter?: RegExp
+  /** Serve the HTTP control port (default true); a swarm process serves one for all its peers. */
+  http?: boolean
 }
 
 /** Process-level randomness: crypto-strength, so no two restarted peers draw the same jitter. */
@@ -46,6 +48,11 @@ export class Peer {
     this.startedAtMs = this.now()
   }
 
+  /** Supernode role: the certificate the registry issued (null until certified, or for a client). */
+  get supernodeCertificate (): string | null {
+    return this.supernode?.certificate ?? null
+  }
+
   get httpPort (): number | undefined {
     return this.http?.port
   }
@@ -63,6 +70,8 @@ export class Peer {
         loginServers: config.loginServers,
         operatorToken: config.operatorToken ?? '',
         capacity: config.capacity,
+        joinRate: config.joinRate,
+        joinBurst: config.joinBurst,
         heartbeatMs: config.heartbeatMs,
         orphanWindowMs: config.orphanWindowMs,
         class: 'operator'
@@ -72,13 +81,13 @@ export class Peer {
       if (config.user === undefined || config.password === undefined) throw new ReboundError('BAD_CONFIG', 'a client needs --user and a password')
       this.inbox = new Inbox(config.dataDir)
       this.agent = new ClientAgent(
-        { user: config.user, password: config.password, register: config.register, loginServers: config.loginServers },
+        { user: config.user, password: config.password, register: config.register, loginServers: config.loginServers, profile: config.profile },
         { ...common, stateFile: new ClientStateFile(config.dataDir), inbox: this.inbox }
       )
       await this.agent.start()
     }
-    this.http = await startHttpServer(config.listen, config.httpPort, controlRoutes(this), deps.log)
-    deps.log.info({ peerId: this.node.peerId.toString(), addrs: this.node.getMultiaddrs().map(String), role: config.supernode ? 'supernode' : 'client', httpPort: this.http.port }, 'node started')
+    if (deps.http !== false) this.http = await startHttpServer(config.listen, config.httpPort, controlRoutes(this), deps.log)
+    deps.log.info({ peerId: this.node.peerId.toString(), addrs: this.node.getMultiaddrs().map(String), role: config.supernode ? 'supernode' : 'client', httpPort: this.http?.port ?? null }, 'node started')
   }
 
   async stop (): Promise<void> {
@@ -121,6 +130,8 @@ export class Peer {
       state: sn === undefined ? (this.agent?.state ?? 'starting') : (certified ? 'attached' : 'starting'),
       supernode: sn === undefined ? (this.agent?.supernode ?? null) : null,
       attachedAtMs: sn === undefined ? (this.agent?.attachedAtMs ?? null) : sn.certifiedAtMs,
+      loggedInAtMs: this.agent?.loggedInAtMs ?? null,
+      profile: this.config.profile,
       startedAtMs: this.startedAtMs,
       ticketExpiresAtMs: this.agent?.ticketExpiresAtMs ?? null,
       knownSupernodes: sn?.knownSupernodes ?? this.agent?.knownSupernodes ?? 0,

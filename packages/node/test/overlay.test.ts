@@ -5,7 +5,7 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, mkdir, rm, writeFile, copyFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, rm, writeFile, copyFile, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -145,4 +145,73 @@ test('a malformed or oversized session frame ends only that stream', async () =>
   assert.ok(alice !== undefined)
   const ok = await alice.send({ id: 'after-garbage', to: 'bob', body: 'still here' }, 5000)
   assert.equal(ok.ok, true, `supernode stopped serving: ${ok.code}`)
+})
+
+test('a restarted client honours the backoff its previous life saved, and saves its own', async () => {
+  const dirName = 'backoff'
+  await mkdir(join(dir, dirName), { recursive: true })
+  const waitMs = 2500
+  await writeFile(join(dir, dirName, 'session.json'), JSON.stringify({
+    v: 1, user: 'alice', ticket: null, ticketExpiresAtMs: null, supernodes: [], savedAtMs: Date.now(), failures: 4, nextAttemptAtMs: Date.now() + waitMs, slot: null
+  }))
+  const started = Date.now()
+  const peer = await startPeer(dirName, `${NET}.2.7`, { user: 'alice', password: 'wrong-pw' })
+  await new Promise((resolve) => setTimeout(resolve, waitMs - 1000))
+  const early = peer.status()
+  assert.equal(early.state, 'backoff')
+  assert.equal(early.counters.logins + early.counters.loginFailures, 0, 'no login attempt before the saved time')
+  const failed = await waitFor('login attempted after the wait', () => (peer.status().counters.loginFailures > 0 ? peer.status() : undefined))
+  assert.ok(Date.now() - started >= waitMs - 200)
+  assert.equal(failed.counters.logins, 0)
+  const saved = JSON.parse(await readFile(join(dir, dirName, 'session.json'), 'utf8')) as { failures: number, nextAttemptAtMs: number }
+  assert.equal(saved.failures, 5, 'the failure count carries on from the saved one')
+  assert.ok(saved.nextAttemptAtMs > Date.now() - 1000, 'the next allowed attempt is on disk')
+  await peer.stop()
+})
+
+test('a naive client logs in again on every restart; a defended one renews when its list is stale', async () => {
+  const naive = await startPeer('naive', `${NET}.2.8`, { user: 'nancy', password: 'nancy-pw', register: true, profile: 'naive' })
+  await waitFor('naive attached', () => attached(naive))
+  await naive.stop()
+  const naive2 = await startPeer('naive', `${NET}.2.8`, { user: 'nancy', password: 'nancy-pw', profile: 'naive' })
+  const again = await waitFor('naive re-attached', () => attached(naive2))
+  assert.deepEqual([again.counters.logins, again.counters.resumes], [1, 0])
+  await naive2.stop()
+
+  // A defended client with a valid ticket but no usable supernode asks for a fresh list (renew).
+  const statePath = join(dir, 'naive', 'session.json')
+  const state = JSON.parse(await readFile(statePath, 'utf8')) as Record<string, unknown>
+  await writeFile(statePath, JSON.stringify({ ...state, supernodes: [] }))
+  const defended = await startPeer('naive', `${NET}.2.8`, { user: 'nancy', password: 'nancy-pw' })
+  const renewed = await waitFor('renewed and attached', () => attached(defended))
+  assert.deepEqual([renewed.counters.renewals, renewed.counters.logins], [1, 0])
+  await defended.stop()
+})
+
+test('a supernode out of join tokens sheds with a redirect, and the client follows it', async () => {
+  const users = ['xavier', 'yvonne']
+  for (const [i, user] of users.entries()) {
+    const p = await startPeer(user, `${NET}.2.${21 + i}`, { user, password: `${user}-pw`, register: true })
+    await waitFor(`${user} attached`, () => attached(p))
+    await p.stop()
+    peers.splice(peers.indexOf(p), 1)
+  }
+  // One join token and (practically) no refill: the first client takes it, the second is shed.
+  const busy = await startPeer('sn-busy', `${NET}.2.20`, { supernode: true, operatorToken: OPERATOR_TOKEN, capacity: 10, joinRate: 0.001, joinBurst: 1 })
+  await waitFor('busy supernode certified and aware of the others', () => (attached(busy) !== undefined && busy.status().knownSupernodes > 1 ? true : undefined))
+  const busyEntry = {
+    peerId: busy.node.peerId.toString(), addrs: busy.node.getMultiaddrs().map(String), class: 'operator', clients: 0, capacity: 10, certificate: busy.supernodeCertificate
+  }
+  for (const user of users) {
+    const path = join(dir, user, 'session.json')
+    const saved = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
+    await writeFile(path, JSON.stringify({ ...saved, supernodes: [busyEntry] }))
+  }
+  const x = await startPeer('xavier', `${NET}.2.21`, { user: 'xavier', password: 'xavier-pw' })
+  assert.equal((await waitFor('xavier on the busy supernode', () => attached(x))).supernode, busyEntry.peerId)
+  const y = await startPeer('yvonne', `${NET}.2.22`, { user: 'yvonne', password: 'yvonne-pw' })
+  const status = await waitFor('yvonne redirected and attached', () => attached(y))
+  assert.notEqual(status.supernode, busyEntry.peerId)
+  assert.deepEqual([status.counters.logins, status.counters.renewals, status.counters.attachFailures], [0, 0, 1])
+  assert.match(await y.metrics.registry.getSingleMetricAsString('rebound_node_attaches_total'), /result="OVERLOADED"\} 1/)
 })

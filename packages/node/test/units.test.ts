@@ -80,7 +80,8 @@ test('client state: missing is empty, corrupt is CORRUPT_STORE, another user sta
   try {
     const file = new ClientStateFile(dir)
     assert.equal((await file.load('u1')).ticket, null)
-    await file.save({ v: 1, user: 'u1', ticket: 'a.b', ticketExpiresAtMs: 5, supernodes: [], savedAtMs: 1 })
+    await file.save({ v: 1, user: 'u1', ticket: 'a.b', ticketExpiresAtMs: 5, supernodes: [], savedAtMs: 1, failures: 3, nextAttemptAtMs: 99, slot: null })
+    assert.equal((await file.load('u1')).nextAttemptAtMs, 99)
     assert.equal((await file.load('u1')).ticket, 'a.b')
     assert.equal((await file.load('u2')).ticket, null)
     await writeFile(join(dir, 'session.json'), '{"v":1,"user":')

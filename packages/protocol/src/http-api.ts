@@ -14,6 +14,8 @@ export const NodeCounters = z.object({
   loginFailures: z.number(),
   registrations: z.number(),
   resumes: z.number(),
+  renewals: z.number(),
+  sendRetries: z.number(),
   attaches: z.number(),
   attachFailures: z.number(),
   messagesSent: z.number(),
@@ -31,6 +33,9 @@ export const NodeStatus = z.object({
   state: NodeState,
   supernode: z.string().nullable(),
   attachedAtMs: z.number().nullable(),
+  /** When this process last obtained a ticket from a login server (not set by resumption). */
+  loggedInAtMs: z.number().nullable(),
+  profile: z.enum(['defended', 'naive']),
   startedAtMs: z.number(),
   ticketExpiresAtMs: z.number().nullable(),
   knownSupernodes: z.number(),
@@ -60,7 +65,8 @@ export const LoginServerHealth = z.object({
   addrs: z.array(z.string()),
   pid: z.number(),
   startedAtMs: z.number(),
-  supernodes: z.number()
+  supernodes: z.number(),
+  profile: z.enum(['defended', 'naive']).optional()
 })
 export type LoginServerHealth = z.infer<typeof LoginServerHealth>
 

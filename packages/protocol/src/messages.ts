@@ -21,6 +21,13 @@ export const Token = z.string().max(MAX_TOKEN_LENGTH).regex(/^[A-Za-z0-9_-]+\.[A
 export const DeadlineMs = z.number().int().min(1).max(MAX_DEADLINE_MS)
 export const MessageId = z.string().min(1).max(MAX_MESSAGE_ID_LENGTH).regex(/^[A-Za-z0-9_.:-]+$/)
 export const SupernodeClass = z.enum(['elected', 'operator'])
+/**
+ * `defended`: every mitigation on. `naive`: the 2007 behaviour, to reproduce the collapse: fixed
+ * retries without jitter or persisted backoff, no resumption, an unbounded FIFO at the server,
+ * no waiting-room slots, no connection limits.
+ */
+export const Profile = z.enum(['defended', 'naive'])
+export type Profile = z.infer<typeof Profile>
 export type SupernodeClass = z.infer<typeof SupernodeClass>
 
 export const Body = z.string().refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_BODY_BYTES, {
@@ -52,6 +59,8 @@ export const ErrorReply = z.strictObject({
   code: z.enum(ERROR_CODES),
   message: z.string().max(512),
   retryAfterMs: z.number().int().nonnegative().max(3600_000).optional(),
+  /** A signed place in the login server's waiting room (see slot.ts). */
+  slot: Token.optional(),
   redirect: SupernodeList.optional()
 })
 export type ErrorReply = z.infer<typeof ErrorReply>
@@ -59,7 +68,9 @@ export type ErrorReply = z.infer<typeof ErrorReply>
 // ---- /rebound/login ----
 export const LoginRequest = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('register'), user: UserName, password: Password, deadlineMs: DeadlineMs }),
-  z.strictObject({ type: z.literal('login'), user: UserName, password: Password, deadlineMs: DeadlineMs })
+  z.strictObject({ type: z.literal('login'), user: UserName, password: Password, deadlineMs: DeadlineMs, slot: Token.optional() }),
+  /** A client holding a still-valid ticket gets a fresh one and a fresh list, without a password hash. */
+  z.strictObject({ type: z.literal('renew'), ticket: Token, deadlineMs: DeadlineMs })
 ])
 export type LoginRequest = z.infer<typeof LoginRequest>
 

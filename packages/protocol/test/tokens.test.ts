@@ -50,3 +50,23 @@ test('cluster keys round-trip through PEM and base64, and bad ones are BAD_CONFI
   assert.equal(codeOf(() => publicKeyFromBase64('bm90IGEga2V5')), 'BAD_CONFIG')
   assert.equal(codeOf(() => privateKeyFromPem('-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----')), 'BAD_CONFIG')
 })
+
+test('slots: bound to user, peer and server; forged, foreign or expired ones are SLOT_INVALID', async () => {
+  const { deriveSlotKey, issueSlot, verifySlot, peekSlot } = await import('../src/index.js')
+  const slotKey = deriveSlotKey(key.privateKey)
+  assert.deepEqual(deriveSlotKey(privateKeyFromPem(privateKeyToPem(key.privateKey))), slotKey, 'every login server derives the same key')
+  const SERVER = '12D3KooWServer1111111111111111111111111111111111111'
+  const { token, payload } = issueSlot({ user: 'alice', peerId: PEER, server: SERVER, dueAtMs: now + 5000, graceMs: 10_000 }, slotKey)
+  const opts = { user: 'alice', peerId: PEER, server: SERVER, nowMs: now }
+  assert.equal(verifySlot(token, slotKey, opts).slotId, payload.slotId)
+  assert.equal(peekSlot(token)?.dueAtMs, now + 5000)
+  const codeOfSlot = (t: string, o = opts, k = slotKey): string | undefined => codeOf(() => verifySlot(t, k, o))
+  assert.equal(codeOfSlot(token, { ...opts, user: 'bob' }), 'SLOT_INVALID')
+  assert.equal(codeOfSlot(token, { ...opts, peerId: OTHER }), 'SLOT_INVALID')
+  assert.equal(codeOfSlot(token, { ...opts, server: OTHER }), 'SLOT_INVALID')
+  assert.equal(codeOfSlot(token, { ...opts, nowMs: now + 15_000 }), 'SLOT_INVALID')
+  assert.equal(codeOfSlot(token, opts, deriveSlotKey(generateClusterKey().privateKey)), 'SLOT_INVALID')
+  const [body, mac] = token.split('.') as [string, string]
+  const later = Buffer.from(Buffer.from(body, 'base64url').toString().replace(String(now + 5000), String(now + 1))).toString('base64url')
+  assert.equal(codeOfSlot(`${later}.${mac}`), 'SLOT_INVALID')
+})

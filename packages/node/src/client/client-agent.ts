@@ -1,25 +1,37 @@
 /**
- * The client's life: resume with a cached ticket (or log in), attach to a supernode chosen by two
- * random choices, hold the session, and when it ends wait U(0, W) before re-homing. Failures back
- * off with full jitter. A ticket is only refreshed at a login server when it is missing, about to
- * expire, or when every cached supernode has failed.
+ * The client's life: resume with a saved ticket (or log in), attach to a supernode chosen by two
+ * random choices, hold the session, and when it ends wait U(0, W) before re-homing. Failures wait
+ * as the retry policy says (full jitter, server hints, slots), and in the defended profile that
+ * wait is written to disk first, so a crash loop cannot reset it. A login server is only asked
+ * when the ticket is missing or expiring (log in), or when every cached supernode failed (renew:
+ * a fresh list without a password hash).
+ *
+ * The naive profile is the 2007 client: a full login before every attach, retries every second in
+ * lockstep, immediate re-homing, nothing remembered across restarts.
  */
 import type { KeyObject } from 'node:crypto'
 import {
-  ReboundError, describeError, peekTicket, sleep, verifyCertificate,
-  type ChatMessage, type Logger, type NodeState, type SupernodeEntry
+  ReboundError, describeError, peekSlot, peekTicket, sleep, verifyCertificate,
+  type ChatMessage, type Logger, type NodeState, type Profile, type SupernodeEntry
 } from '@rebound/protocol'
-import { Backoff } from '../backoff.js'
 import type { PeerNode } from '../libp2p.js'
 import type { NodeMetrics } from '../metrics.js'
 import { ClientSession, type SendOutcome } from './client-session.js'
 import { ClientStateFile, type ClientState } from './client-state.js'
 import type { Inbox } from './inbox.js'
-import { LoginClient } from './login-client.js'
+import { LoginClient, type HeldSlot, type LoginGrant } from './login-client.js'
+import { RetryBudget } from './retry-budget.js'
+import { createRetryPolicy, type FailureHints, type RetryPolicy } from './retry-policy.js'
 import { attachOrder } from './supernode-choice.js'
 
 /** Log in again when the ticket has less than this left, rather than be refused mid-storm. */
 export const TICKET_REFRESH_MARGIN_MS = 5 * 60_000
+/** Attempts of one send, counting the first (later ones only while the retry budget allows). */
+export const MAX_SEND_ATTEMPTS = 3
+/** REDIRECT lists followed in one attach round (each names at most 5 supernodes). */
+export const MAX_REDIRECTS_FOLLOWED = 3
+const RETRYABLE_SEND_CODES = new Set(['CLOSED', 'UNAVAILABLE', 'BUSY'])
+const TICKET_CODES = new Set(['TICKET_INVALID', 'TICKET_EXPIRED', 'TICKET_PEER_MISMATCH'])
 
 export interface ClientAgentDeps {
   node: PeerNode
@@ -37,23 +49,31 @@ export interface ClientAgentInit {
   password: string
   register: boolean
   loginServers: string[]
+  profile: Profile
 }
 
 export class ClientAgent {
   state: NodeState = 'starting'
   attachedAtMs: number | null = null
+  loggedInAtMs: number | null = null
   private session: ClientSession | undefined
   private saved!: ClientState
   private readonly login: LoginClient
-  private readonly backoff: Backoff
+  private readonly retry: RetryPolicy
+  private readonly budget = new RetryBudget()
   private readonly stopController = new AbortController()
   private loop: Promise<void> | undefined
   /** Set when every cached supernode failed: the list is stale, ask a login server. */
-  private forceLogin = false
+  private staleList = false
+  private orphanWindowMs = 0
 
   constructor (private readonly init: ClientAgentInit, private readonly deps: ClientAgentDeps) {
     this.login = new LoginClient(deps.node, init, deps.random, deps.log)
-    this.backoff = new Backoff(deps.random)
+    this.retry = createRetryPolicy(init.profile, deps.random)
+  }
+
+  private get defended (): boolean {
+    return this.init.profile === 'defended'
   }
 
   get supernode (): string | null {
@@ -70,6 +90,7 @@ export class ClientAgent {
 
   async start (): Promise<void> {
     this.saved = await this.deps.stateFile.load(this.init.user)
+    if (this.defended) this.retry.restore(this.saved.failures)
     this.loop = this.run(this.stopController.signal)
   }
 
@@ -80,53 +101,118 @@ export class ClientAgent {
     await this.loop
   }
 
-  /** Send through the current session; the outcome says whether the recipient stored it. */
+  /**
+   * Send through the current session; ok once the recipient stored it. A send that failed because
+   * the session went away is retried (same id: the recipient keeps one copy) after re-attaching,
+   * while the retry budget allows and the deadline lasts.
+   */
   async send (message: ChatMessage, deadlineMs: number): Promise<SendOutcome> {
-    const session = this.session
-    if (session === undefined || !session.isOpen) return { ok: false, code: 'UNAVAILABLE' }
-    return await session.send(message, deadlineMs)
+    const deadlineAtMs = this.deps.now() + deadlineMs
+    for (let attempt = 1; ; attempt++) {
+      const session = this.session
+      const leftMs = deadlineAtMs - this.deps.now()
+      const outcome: SendOutcome = session?.isOpen === true && leftMs > 0
+        ? await session.send(message, leftMs)
+        : { ok: false, code: leftMs > 0 ? 'UNAVAILABLE' : 'TIMEOUT' }
+      if (outcome.ok) {
+        this.budget.onSuccess()
+        return outcome
+      }
+      this.budget.onFailure()
+      const retryable = RETRYABLE_SEND_CODES.has(outcome.code ?? '') && this.defended
+      if (!retryable || attempt >= MAX_SEND_ATTEMPTS || !this.budget.canRetry()) return outcome
+      if (!await this.waitAttached(deadlineAtMs)) return outcome
+      this.deps.metrics.counters.sendRetries++
+    }
+  }
+
+  private async waitAttached (deadlineAtMs: number): Promise<boolean> {
+    while (this.deps.now() < deadlineAtMs && !this.stopController.signal.aborted) {
+      if (this.session?.isOpen === true) return true
+      await sleep(50, this.stopController.signal)
+    }
+    return false
   }
 
   private async run (signal: AbortSignal): Promise<void> {
+    // A previous life may have been told to wait (backoff, slot): a restart does not skip that.
+    const savedWaitMs = this.defended ? (this.saved.nextAttemptAtMs ?? 0) - this.deps.now() : 0
+    if (savedWaitMs > 0) {
+      this.state = 'backoff'
+      this.deps.log.info({ waitMs: savedWaitMs, failures: this.saved.failures }, 'honouring saved backoff')
+      await sleep(savedWaitMs, signal)
+    }
     while (!signal.aborted) {
       let waitMs: number
       try {
         const session = await this.connect()
-        this.backoff.reset()
+        await this.onConnected()
         await session.closed
         this.deps.metrics.attached.set(0)
         this.attachedAtMs = null
         if (signal.aborted) break
         // Orphaned: spread the re-homing of all this supernode's clients over U(0, W).
-        waitMs = Math.floor(this.deps.random() * this.orphanWindowMs)
+        waitMs = this.defended ? Math.floor(this.deps.random() * this.orphanWindowMs) : 0
         this.state = 'attaching'
       } catch (err) {
-        const retryAfterMs = (err as ReboundError).meta?.retryAfterMs
-        waitMs = this.backoff.fail(typeof retryAfterMs === 'number' ? retryAfterMs : undefined)
-        this.state = 'backoff'
-        this.deps.log.warn({ code: (err as ReboundError).code ?? 'INTERNAL', err: describeError(err), waitMs, attempt: this.backoff.attempts }, 'connect failed, backing off')
+        waitMs = await this.onFailure(err)
       }
       await sleep(waitMs, signal)
     }
   }
 
-  private orphanWindowMs = 0
+  private async onConnected (): Promise<void> {
+    this.retry.onSuccess()
+    if (this.defended && (this.saved.failures !== 0 || this.saved.nextAttemptAtMs !== null || this.saved.slot !== null)) {
+      this.saved = { ...this.saved, failures: 0, nextAttemptAtMs: null, slot: null }
+      await this.deps.stateFile.save(this.saved)
+    }
+  }
+
+  private async onFailure (err: unknown): Promise<number> {
+    const code = (err as ReboundError).code ?? 'INTERNAL'
+    const meta = (err as ReboundError).meta ?? {}
+    const hints: FailureHints = {}
+    if (typeof meta.retryAfterMs === 'number') hints.retryAfterMs = meta.retryAfterMs
+    let slot = this.saved.slot
+    if (code === 'SLOT_INVALID') slot = null
+    const offered = meta.slot as HeldSlot | undefined
+    if (this.defended && offered !== undefined) {
+      slot = offered
+      const dueAtMs = peekSlot(offered.token)?.dueAtMs
+      if (dueAtMs !== undefined) hints.slotDueAtMs = dueAtMs
+    }
+    const nowMs = this.deps.now()
+    const waitMs = this.retry.onFailure(hints, nowMs)
+    this.state = 'backoff'
+    this.deps.log.warn({ code, err: describeError(err), waitMs, failures: this.retry.failures, slot: slot !== null }, 'connect failed, backing off')
+    if (this.defended) {
+      // Written before sleeping: if this process dies now, its successor still waits.
+      this.saved = { ...this.saved, failures: this.retry.failures, nextAttemptAtMs: nowMs + waitMs, slot }
+      await this.deps.stateFile.save(this.saved).catch((e: unknown) => {
+        this.deps.log.error({ err: describeError(e) }, 'could not persist backoff state')
+      })
+    }
+    return waitMs
+  }
 
   private async connect (): Promise<ClientSession> {
     const now = this.deps.now()
     const ticketOk = this.saved.ticket !== null && (this.saved.ticketExpiresAtMs ?? 0) - now > TICKET_REFRESH_MARGIN_MS
-    const candidates = this.validSupernodes(now)
-    let loggedIn = false
-    if (!ticketOk || candidates.length === 0 || this.forceLogin) {
+    let viaLoginServer = true
+    if (!this.defended || !ticketOk) {
       await this.doLogin()
-      loggedIn = true
+    } else if (this.staleList || this.validSupernodes(now).length === 0) {
+      await this.doRenew()
+    } else {
+      viaLoginServer = false
     }
     const ticket = this.saved.ticket
     if (ticket === null) throw new ReboundError('INTERNAL', 'no ticket after login')
     const session = await this.attachAny(ticket, this.validSupernodes(this.deps.now()))
-    if (!loggedIn) {
+    if (!viaLoginServer) {
       this.deps.metrics.counters.resumes++
-      this.deps.log.info({ supernode: session.supernode }, 'resumed session with cached ticket')
+      this.deps.log.info({ supernode: session.supernode }, 'resumed session with saved ticket')
     }
     return session
   }
@@ -135,11 +221,10 @@ export class ClientAgent {
     this.state = 'logging-in'
     try {
       const firstBoot = this.saved.savedAtMs === 0
-      const grant = await this.login.login(() => { this.deps.metrics.counters.registrations++ }, firstBoot)
-      const payload = peekTicket(grant.ticket)
-      this.saved = { ...this.saved, ticket: grant.ticket, ticketExpiresAtMs: payload?.expiresAtMs ?? grant.expiresAtMs, supernodes: grant.supernodes, savedAtMs: this.deps.now() }
-      await this.deps.stateFile.save(this.saved)
-      this.forceLogin = false
+      const slot = this.defended ? (this.saved.slot ?? undefined) : undefined
+      const grant = await this.login.login(() => { this.deps.metrics.counters.registrations++ }, firstBoot, slot)
+      await this.accept(grant)
+      this.loggedInAtMs = this.deps.now()
       this.deps.metrics.counters.logins++
       this.deps.metrics.logins.inc({ result: 'ok' })
       this.deps.log.info({ supernodes: grant.supernodes.length }, 'logged in')
@@ -150,8 +235,35 @@ export class ClientAgent {
     }
   }
 
+  private async doRenew (): Promise<void> {
+    this.state = 'logging-in'
+    const ticket = this.saved.ticket
+    if (ticket === null) return await this.doLogin()
+    try {
+      await this.accept(await this.login.renew(ticket))
+      this.deps.metrics.counters.renewals++
+      this.deps.log.info({ supernodes: this.saved.supernodes.length }, 'renewed ticket')
+    } catch (err) {
+      // A refused ticket needs a real login; anything else (overload, outage) backs off as usual.
+      if (!TICKET_CODES.has((err as ReboundError).code ?? '')) throw err
+      await this.doLogin()
+    }
+  }
+
+  private async accept (grant: LoginGrant): Promise<void> {
+    const expiresAtMs = peekTicket(grant.ticket)?.expiresAtMs ?? grant.expiresAtMs
+    this.saved = { ...this.saved, ticket: grant.ticket, ticketExpiresAtMs: expiresAtMs, supernodes: grant.supernodes, savedAtMs: this.deps.now(), slot: null }
+    await this.deps.stateFile.save(this.saved)
+    this.staleList = false
+  }
+
   private validSupernodes (now: number): SupernodeEntry[] {
-    return this.saved.supernodes.filter((entry) => {
+    return this.verified(this.saved.supernodes, now)
+  }
+
+  /** Entries whose certificate verifies: a redirect or a cached list is never trusted blindly. */
+  private verified (entries: SupernodeEntry[], now: number): SupernodeEntry[] {
+    return entries.filter((entry) => {
       try {
         verifyCertificate(entry.certificate, this.deps.clusterKey, { peerId: entry.peerId, nowMs: now })
         return true
@@ -164,26 +276,19 @@ export class ClientAgent {
   private async attachAny (ticket: string, candidates: SupernodeEntry[]): Promise<ClientSession> {
     this.state = 'attaching'
     if (candidates.length === 0) {
-      this.forceLogin = true
+      this.staleList = true
       throw new ReboundError('UNAVAILABLE', 'no supernode known')
     }
+    const queue = attachOrder(candidates, this.deps.random)
+    const tried = new Set<string>()
+    let redirects = 0
     let lastError: unknown
-    for (const entry of attachOrder(candidates, this.deps.random)) {
+    let unreachableOnly = true
+    for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
+      if (tried.has(entry.peerId)) continue
+      tried.add(entry.peerId)
       try {
-        const result = await ClientSession.attach(this.deps.node, entry, ticket, this.deps.clusterKey, (m) => { this.onDeliver(m) }, this.deps.log)
-        this.session = result.session
-        this.orphanWindowMs = result.orphanWindowMs
-        this.attachedAtMs = this.deps.now()
-        this.state = 'attached'
-        this.deps.metrics.counters.attaches++
-        this.deps.metrics.attaches.inc({ result: 'ok' })
-        this.deps.metrics.attached.set(1)
-        if (result.supernodes.length > 0) {
-          this.saved = { ...this.saved, supernodes: result.supernodes, savedAtMs: this.deps.now() }
-          await this.deps.stateFile.save(this.saved)
-        }
-        this.deps.log.info({ supernode: entry.peerId }, 'attached')
-        return result.session
+        return await this.attachTo(entry, ticket)
       } catch (err) {
         lastError = err
         const code = (err as ReboundError).code ?? 'INTERNAL'
@@ -191,14 +296,40 @@ export class ClientAgent {
         this.deps.metrics.attaches.inc({ result: code })
         this.deps.log.info({ supernode: entry.peerId, code, err: describeError(err) }, 'attach failed')
         // A refused ticket will be refused everywhere: get a new one.
-        if (code === 'TICKET_INVALID' || code === 'TICKET_EXPIRED' || code === 'TICKET_PEER_MISMATCH') {
+        if (TICKET_CODES.has(code)) {
           this.saved = { ...this.saved, ticket: null, ticketExpiresAtMs: null }
           throw err
         }
+        if (code !== 'UNAVAILABLE' && code !== 'TIMEOUT' && code !== 'CLOSED') unreachableOnly = false
+        // A full or overloaded supernode names less loaded ones: try those next (bounded).
+        const offered = (err as ReboundError).meta?.redirect
+        if (Array.isArray(offered) && redirects < MAX_REDIRECTS_FOLLOWED) {
+          redirects++
+          const fresh = this.verified(offered as SupernodeEntry[], this.deps.now()).filter((e) => !tried.has(e.peerId))
+          queue.unshift(...attachOrder(fresh, this.deps.random))
+        }
       }
     }
-    this.forceLogin = true
+    // Only a list of supernodes that could not be reached is stale; busy ones are not.
+    if (unreachableOnly) this.staleList = true
     throw lastError ?? new ReboundError('UNAVAILABLE', 'no supernode accepted the session')
+  }
+
+  private async attachTo (entry: SupernodeEntry, ticket: string): Promise<ClientSession> {
+    const result = await ClientSession.attach(this.deps.node, entry, ticket, this.deps.clusterKey, (m) => { this.onDeliver(m) }, this.deps.log)
+    this.session = result.session
+    this.orphanWindowMs = result.orphanWindowMs
+    this.attachedAtMs = this.deps.now()
+    this.state = 'attached'
+    this.deps.metrics.counters.attaches++
+    this.deps.metrics.attaches.inc({ result: 'ok' })
+    this.deps.metrics.attached.set(1)
+    if (result.supernodes.length > 0) {
+      this.saved = { ...this.saved, supernodes: result.supernodes, savedAtMs: this.deps.now() }
+      await this.deps.stateFile.save(this.saved)
+    }
+    this.deps.log.info({ supernode: entry.peerId }, 'attached')
+    return result.session
   }
 
   private onDeliver (message: ChatMessage): void {

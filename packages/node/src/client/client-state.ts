@@ -15,12 +15,17 @@ const ClientStateSchema = z.object({
   ticket: Token.nullable(),
   ticketExpiresAtMs: z.number().nullable(),
   supernodes: SupernodeList,
-  savedAtMs: z.number()
+  savedAtMs: z.number(),
+  /** Backoff that must survive a crash loop: consecutive failures and the next allowed attempt. */
+  failures: z.number().int().nonnegative().default(0),
+  nextAttemptAtMs: z.number().nullable().default(null),
+  /** A waiting-room slot and the login server (multiaddr) that issued it. */
+  slot: z.object({ token: Token, server: z.string().max(512) }).nullable().default(null)
 })
 export type ClientState = z.infer<typeof ClientStateSchema>
 
 export function emptyState (user: string): ClientState {
-  return { v: 1, user, ticket: null, ticketExpiresAtMs: null, supernodes: [], savedAtMs: 0 }
+  return { v: 1, user, ticket: null, ticketExpiresAtMs: null, supernodes: [], savedAtMs: 0, failures: 0, nextAttemptAtMs: null, slot: null }
 }
 
 export class ClientStateFile {

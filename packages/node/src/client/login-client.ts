@@ -1,7 +1,7 @@
 /**
- * Logging in (and registering on first use) against the login servers. One attempt in flight at a
- * time; each request carries its deadline; a login server that cannot be reached is skipped for
- * the next one in the list.
+ * Talking to the login servers: log in (registering on first use), renew a still-valid ticket,
+ * and come back with a waiting-room slot. One attempt in flight at a time; each request carries
+ * its deadline; a login server that cannot be reached is skipped for the next one in the list.
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import {
@@ -18,11 +18,23 @@ export interface LoginGrant {
   supernodes: SupernodeEntry[]
 }
 
+export interface HeldSlot {
+  token: string
+  /** Multiaddr of the login server that issued it: a slot is only valid there. */
+  server: string
+}
+
 export interface LoginClientInit {
   loginServers: string[]
   user: string
   password: string
   register: boolean
+}
+
+/** Codes that say "this server could not answer", as opposed to an answer about the account. */
+function unreachable (err: unknown): boolean {
+  const code = (err as ReboundError).code
+  return code === 'UNAVAILABLE' || code === 'TIMEOUT' || code === 'CLOSED'
 }
 
 export class LoginClient {
@@ -38,36 +50,65 @@ export class LoginClient {
   /**
    * Log in, registering first when allowed and the account is unknown. On a first boot (no saved
    * session) a registering client registers before its first login, so that a fresh account
-   * costs no refused login. Throws ReboundError.
+   * costs no refused login. With a slot, ask the server that issued it first. Throws
+   * ReboundError; a refusal carrying a slot has `meta.slot` (a HeldSlot) and `meta.slotDueAtMs`.
    */
-  async login (onRegistered: () => void, firstBoot = false): Promise<LoginGrant> {
+  async login (onRegistered: () => void, firstBoot = false, slot?: HeldSlot): Promise<LoginGrant> {
+    if (slot !== undefined) {
+      try {
+        return await this.loginAt(multiaddr(slot.server), onRegistered, firstBoot, slot.token)
+      } catch (err) {
+        if (!unreachable(err)) throw err
+        this.log.debug({ server: slot.server }, 'slot server unreachable, trying the others')
+      }
+    }
+    return await this.eachServer(async (server) => await this.loginAt(server, onRegistered, firstBoot, undefined))
+  }
+
+  /** A fresh ticket and supernode list for a still-valid ticket: no password, no scrypt. */
+  async renew (ticket: string): Promise<LoginGrant> {
+    return await this.eachServer(async (server) => {
+      const req: LoginRequest = { type: 'renew', ticket, deadlineMs: LOGIN_DEADLINE_MS }
+      return this.grantOf(await request(this.node, server, LOGIN_PROTOCOL, req, LoginResponse, LOGIN_DEADLINE_MS), server)
+    })
+  }
+
+  private async eachServer (fn: (server: Multiaddr) => Promise<LoginGrant>): Promise<LoginGrant> {
     let lastError: unknown
     for (let i = 0; i < this.servers.length; i++) {
-      const server = this.servers[(this.next + i) % this.servers.length]
+      const index = (this.next + i) % this.servers.length
+      const server = this.servers[index]
       if (server === undefined) continue
       try {
-        const grant = await this.loginAt(server, onRegistered, firstBoot)
-        this.next = (this.next + i) % this.servers.length
+        const grant = await fn(server)
+        this.next = index
         return grant
       } catch (err) {
         lastError = err
-        const code = (err as ReboundError).code
-        // A refusal about the account is the same answer at every server: stop here.
-        if (code !== 'UNAVAILABLE' && code !== 'TIMEOUT' && code !== 'CLOSED') throw err
-        this.log.debug({ server: server.toString(), code }, 'login server unreachable, trying next')
+        // A refusal about the account, or overload with a slot, is this server's answer: stop.
+        if (!unreachable(err)) throw err
+        this.log.debug({ server: server.toString(), code: (err as ReboundError).code }, 'login server unreachable, trying next')
       }
     }
     this.next = (this.next + 1) % this.servers.length
     throw lastError instanceof ReboundError ? lastError : new ReboundError('UNAVAILABLE', 'no login server reachable')
   }
 
-  private async loginAt (server: Multiaddr, onRegistered: () => void, firstBoot: boolean): Promise<LoginGrant> {
+  private grantOf (reply: LoginResponse, server: Multiaddr): LoginGrant {
+    if (reply.type === 'logged-in') return { ticket: reply.ticket, expiresAtMs: reply.expiresAtMs, supernodes: reply.supernodes }
+    if (reply.type === 'error') {
+      const meta: Record<string, unknown> = { retryAfterMs: reply.retryAfterMs }
+      if (reply.slot !== undefined) meta.slot = { token: reply.slot, server: server.toString() } satisfies HeldSlot
+      throw new ReboundError(reply.code, reply.message, meta)
+    }
+    throw new ReboundError('BAD_REQUEST', `unexpected login reply ${reply.type}`)
+  }
+
+  private async loginAt (server: Multiaddr, onRegistered: () => void, firstBoot: boolean, slot: string | undefined): Promise<LoginGrant> {
     const attempt = async (): Promise<LoginGrant> => {
       const req: LoginRequest = { type: 'login', user: this.init.user, password: this.init.password, deadlineMs: LOGIN_DEADLINE_MS }
-      const reply = await request(this.node, server, LOGIN_PROTOCOL, req, LoginResponse, LOGIN_DEADLINE_MS)
-      if (reply.type === 'logged-in') return { ticket: reply.ticket, expiresAtMs: reply.expiresAtMs, supernodes: reply.supernodes }
-      if (reply.type === 'error') throw new ReboundError(reply.code, reply.message, { retryAfterMs: reply.retryAfterMs })
-      throw new ReboundError('BAD_REQUEST', `unexpected login reply ${reply.type}`)
+      if (slot !== undefined) req.slot = slot
+      return this.grantOf(await request(this.node, server, LOGIN_PROTOCOL, req, LoginResponse, LOGIN_DEADLINE_MS), server)
     }
     if (!(firstBoot && this.init.register)) {
       try {
@@ -78,7 +119,7 @@ export class LoginClient {
     }
     const reg: LoginRequest = { type: 'register', user: this.init.user, password: this.init.password, deadlineMs: LOGIN_DEADLINE_MS }
     const reply = await request(this.node, server, LOGIN_PROTOCOL, reg, LoginResponse, LOGIN_DEADLINE_MS)
-    if (reply.type === 'error' && reply.code !== 'USER_EXISTS') throw new ReboundError(reply.code, reply.message, { retryAfterMs: reply.retryAfterMs })
+    if (reply.type === 'error' && reply.code !== 'USER_EXISTS') return this.grantOf(reply, server)
     if (reply.type === 'registered') {
       onRegistered()
       this.log.info({ user: this.init.user }, 'registered')

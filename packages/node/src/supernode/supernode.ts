@@ -8,7 +8,7 @@ import type { Connection, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import {
   ClientFrame, FramedStream, MESH_PROTOCOL, MeshRequest, ReboundError, SESSION_PROTOCOL,
-  describeError, errorCodeOf, errorReply, peekTicket, serveRequests, sleep, verifyCertificate, verifyTicket,
+  TokenBucket, describeError, errorCodeOf, errorReply, peekTicket, serveRequests, sleep, verifyCertificate, verifyTicket,
   type ChatMessage, type Logger, type MeshCall, type MeshResponse, type SupernodeClass, type SupernodeEntry
 } from '@rebound/protocol'
 import { Backoff } from '../backoff.js'
@@ -29,6 +29,9 @@ export interface SupernodeInit {
   loginServers: string[]
   operatorToken: string
   capacity: number
+  /** Sessions admitted per second, and how many may come at once (overload.md: 20/s, burst 50). */
+  joinRate: number
+  joinBurst: number
   heartbeatMs: number
   orphanWindowMs: number
   class: SupernodeClass
@@ -52,12 +55,14 @@ export class Supernode {
   private readonly directory = new PresenceDirectory()
   private readonly registry: RegistryClient
   private readonly self: string
+  private readonly joins: TokenBucket
   private readonly stopController = new AbortController()
   private loop: Promise<void> | undefined
 
   constructor (private readonly init: SupernodeInit, private readonly deps: SupernodeDeps) {
     this.registry = new RegistryClient(deps.node, init.loginServers, deps.random)
     this.self = deps.node.peerId.toString()
+    this.joins = new TokenBucket(init.joinRate, init.joinBurst, deps.now)
   }
 
   get knownSupernodes (): number {
@@ -147,6 +152,10 @@ export class Supernode {
       const replaced = this.sessions.get(ticket.user)
       if (replaced === undefined && this.sessions.size >= this.init.capacity) {
         throw new ReboundError('FULL', 'supernode at capacity', { redirect: this.redirects() })
+      }
+      // Under a join storm, shed and redirect rather than fall over (Skype 2010: never self-terminate).
+      if (!this.joins.tryTake()) {
+        throw new ReboundError('OVERLOADED', 'supernode join rate exceeded', { redirect: this.redirects(), retryAfterMs: this.joins.msUntilNext() })
       }
       replaced?.close('replaced by a newer session')
       session = new ServerSession(ticket.user, first.ticket, remote, this.deps.now(), framed, async (m, d) => await this.route(m, d), this.deps.log)

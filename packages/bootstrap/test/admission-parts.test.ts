@@ -1,0 +1,110 @@
+/**
+ * The admission building blocks on an injected clock: AIMD limit, waiting-room schedule, replay
+ * memory, token bucket and the connection gate.
+ */
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import type { MultiaddrConnection } from '@libp2p/interface'
+import { AimdLimit, ConnectionGate, UsedSlots, WaitingRoom } from '../src/index.js'
+import { TokenBucket } from '@rebound/protocol'
+
+test('AIMD: +1 while in use and fast, x0.9 past twice the minimum latency, within its bounds', () => {
+  const limit = new AimdLimit({ initial: 4, min: 1, max: 8 })
+  limit.onSample(50, 4, 0)
+  assert.equal(limit.current, 5)
+  limit.onSample(99, 5, 10) // under 2 x 50
+  assert.equal(limit.current, 6)
+  limit.onSample(60, 2, 20) // inflight 2 < 6/2: an idle limit does not grow
+  assert.equal(limit.current, 6)
+  limit.onSample(101, 6, 30) // over 2 x 50: 6 x 0.9 = 5.4
+  assert.equal(limit.current, 5)
+  for (let i = 0; i < 20; i++) limit.onSample(50, 8, 40)
+  assert.equal(limit.current, 8, 'capped at max')
+  for (let i = 0; i < 40; i++) limit.onSample(500, 8, 50)
+  assert.equal(limit.current, 1, 'floored at min')
+  assert.equal(limit.minLatencyMs, 50)
+})
+
+test('AIMD: the latency floor is forgotten after two windows, so a slower machine is not pinned at 1', () => {
+  const limit = new AimdLimit({ initial: 2, min: 1, max: 8 })
+  limit.onSample(10, 2, 0)
+  limit.onSample(40, 2, 31_000) // window rotates: the floor of 10 is still remembered
+  assert.equal(limit.minLatencyMs, 10)
+  limit.onSample(40, 2, 62_000) // second rotation: only the 40 ms window remains
+  assert.equal(limit.minLatencyMs, 40)
+})
+
+test('waiting room: places are 1/(0.9 mu) apart, start from now when idle, and stop at the horizon', () => {
+  const room = new WaitingRoom()
+  const mu = 20 // logins/s: spacing 1000 / 18 = 55.6 ms
+  const spacing = 1000 / (0.9 * mu)
+  const due = [room.schedule(1000, mu), room.schedule(1000, mu), room.schedule(1010, mu), room.schedule(1010, mu)]
+  // Due times are whole milliseconds (rounded up); the schedule keeps the exact pace underneath.
+  assert.deepEqual(due, [1, 2, 3, 4].map((k) => Math.ceil(1000 + k * spacing)), 'a backlog keeps its pace whatever the arrival time')
+  assert.ok(Math.abs(room.backlogMs(1010) - (1000 + 4 * spacing - 1010)) < 1e-9)
+  assert.equal(room.schedule(60_000, mu), Math.ceil(60_000 + spacing), 'an idle room schedules from now')
+  // Fill up to the 120 s horizon at mu = 7.3: 120 s x 6.57 places/s = 788.4 places.
+  const slow = new WaitingRoom()
+  let issued = 0
+  while (slow.schedule(0, 7.3) !== undefined) issued++
+  assert.equal(issued, 788)
+  assert.equal(slow.schedule(0, 7.3), undefined, 'a refused place does not advance the schedule')
+  assert.ok(slow.backlogMs(0) <= 120_000 && slow.backlogMs(0) > 120_000 - 1000 / (0.9 * 7.3))
+})
+
+test('used slots: an id is remembered until its slot expires, within a bounded memory', () => {
+  const used = new UsedSlots(2)
+  assert.equal(used.remember('a', 100, 0), true)
+  assert.equal(used.remember('b', 200, 0), true)
+  assert.equal(used.has('a'), true)
+  assert.equal(used.remember('c', 300, 50), false, 'full of live slots: refuse to remember')
+  assert.equal(used.remember('c', 300, 100), true, 'a expired and was forgotten')
+  assert.equal(used.has('a'), false)
+  assert.deepEqual([used.has('b'), used.has('c'), used.size], [true, true, 2])
+})
+
+test('token bucket: a burst, then the rate', () => {
+  let nowMs = 0
+  const bucket = new TokenBucket(10, 3, () => nowMs)
+  assert.deepEqual([bucket.tryTake(), bucket.tryTake(), bucket.tryTake(), bucket.tryTake()], [true, true, true, false])
+  nowMs = 99
+  assert.equal(bucket.tryTake(), false)
+  nowMs = 100
+  assert.equal(bucket.tryTake(), true, 'one token per 100 ms at 10/s')
+  nowMs = 10_000
+  assert.deepEqual([bucket.tryTake(), bucket.tryTake(), bucket.tryTake(), bucket.tryTake()], [true, true, true, false], 'never more than the burst')
+})
+
+/** Just enough of a MultiaddrConnection for the gate: a status and a close event. */
+function fakeConnection (): MultiaddrConnection & { close: () => void } {
+  const target = new EventTarget() as EventTarget & { status: string, close: () => void }
+  target.status = 'open'
+  target.close = () => {
+    target.status = 'closed'
+    target.dispatchEvent(new Event('close'))
+  }
+  return target as unknown as MultiaddrConnection & { close: () => void }
+}
+
+test('connection gate: a global rate and a pending cap, each refusal counted by reason', () => {
+  let nowMs = 0
+  const refused: string[] = []
+  let admitted = 0
+  const gate = new ConnectionGate({ maxNewConnectionsPerS: 10, maxPendingConnections: 3, burst: 4 },
+    { clock: () => nowMs, onRefused: (r) => refused.push(r), onAdmitted: () => { admitted++ } })
+  const gater = gate.gater()
+  const conns = Array.from({ length: 5 }, fakeConnection)
+  const decisions = conns.map((c) => gater.denyInboundConnection?.(c))
+  assert.deepEqual(decisions, [false, false, false, true, true])
+  assert.deepEqual(refused, ['pending', 'pending'], 'the pending cap refuses first and spends no token')
+  assert.equal(gate.pendingCount, 3)
+  conns[0]?.close() // a handshake failed or timed out
+  void gater.denyInboundUpgradedConnection?.({} as never, conns[1] as MultiaddrConnection) // a handshake finished
+  assert.equal(gate.pendingCount, 1)
+  assert.equal(gater.denyInboundConnection?.(fakeConnection()), false, 'the 4th token')
+  assert.equal(gater.denyInboundConnection?.(fakeConnection()), true)
+  assert.deepEqual(refused, ['pending', 'pending', 'rate'])
+  nowMs = 100
+  assert.equal(gater.denyInboundConnection?.(fakeConnection()), false, 'refilled at 10/s')
+  assert.equal(admitted, 5)
+})

@@ -1,0 +1,44 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { RetryBudget } from '../src/client/retry-budget.js'
+import { NAIVE_RETRY_INTERVAL_MS, SLOT_JITTER_MS, createRetryPolicy } from '../src/client/retry-policy.js'
+
+test('defended retries: full jitter grows to the cap, obeys retryAfterMs, and a slot sets the time', () => {
+  let r = 0.999
+  const policy = createRetryPolicy('defended', () => r)
+  const waits = Array.from({ length: 8 }, () => policy.onFailure({}, 0))
+  assert.deepEqual(waits.map((w) => Math.ceil(w / 1000)), [1, 2, 4, 8, 16, 30, 30, 30])
+  assert.equal(policy.failures, 8)
+  r = 0
+  assert.equal(policy.onFailure({ retryAfterMs: 4000 }, 0), 4000)
+  // A slot due in 7 s: come back then, plus at most SLOT_JITTER_MS, whatever the backoff says.
+  r = 0.5
+  assert.equal(policy.onFailure({ slotDueAtMs: 10_000, retryAfterMs: 99_000 }, 3000), 7000 + SLOT_JITTER_MS / 2)
+  policy.onSuccess()
+  assert.equal(policy.failures, 0)
+  policy.restore(5)
+  r = 0.999
+  assert.ok(policy.onFailure({}, 0) > 16_000, 'a restored failure count keeps the backoff where it was')
+})
+
+test('naive retries: every second, in lockstep, remembering nothing', () => {
+  const policy = createRetryPolicy('naive', () => 0.5)
+  for (let i = 0; i < 10; i++) assert.equal(policy.onFailure({ retryAfterMs: 30_000, slotDueAtMs: 99_000 }, 0), NAIVE_RETRY_INTERVAL_MS)
+  policy.restore(7)
+  assert.equal(policy.failures, 10)
+})
+
+test('retry budget: stops retries after a burst of failures, recovers with successes', () => {
+  const budget = new RetryBudget(10, 0.1)
+  for (let i = 0; i < 4; i++) budget.onFailure()
+  assert.equal(budget.canRetry(), true)
+  budget.onFailure()
+  assert.equal(budget.canRetry(), false, '5 of 10 tokens left: no more retries')
+  budget.onFailure()
+  for (let i = 0; i < 10; i++) budget.onSuccess()
+  assert.equal(budget.canRetry(), false, 'below half, ten successes win back one failure: 4 + 1.0 is not above 5')
+  for (let i = 0; i < 2; i++) budget.onSuccess()
+  assert.equal(budget.canRetry(), true)
+  for (let i = 0; i < 500; i++) budget.onSuccess()
+  assert.equal(budget.available, 10)
+})
