@@ -5,7 +5,7 @@
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import {
-  LOGIN_PROTOCOL, LoginResponse, ReboundError, request, type LoginRequest, type Logger, type SupernodeEntry
+  LOGIN_PROTOCOL, LoginResponse, ReboundError, RequestChannel, type LoginRequest, type Logger, type SupernodeEntry
 } from '@rebound/protocol'
 import type { PeerNode } from '../libp2p.js'
 
@@ -39,6 +39,8 @@ function unreachable (err: unknown): boolean {
 
 export class LoginClient {
   private readonly servers: Multiaddr[]
+  /** One kept request stream per login server: a retry costs the server a frame, not a stream. */
+  private readonly channels = new Map<string, RequestChannel>()
   private next: number
 
   constructor (private readonly node: PeerNode, private readonly init: LoginClientInit, random: () => number, private readonly log: Logger) {
@@ -69,8 +71,18 @@ export class LoginClient {
   async renew (ticket: string): Promise<LoginGrant> {
     return await this.eachServer(async (server) => {
       const req: LoginRequest = { type: 'renew', ticket, deadlineMs: LOGIN_DEADLINE_MS }
-      return this.grantOf(await request(this.node, server, LOGIN_PROTOCOL, req, LoginResponse, LOGIN_DEADLINE_MS), server)
+      return this.grantOf(await this.channel(server).request(req, LoginResponse, LOGIN_DEADLINE_MS), server)
     })
+  }
+
+  private channel (server: Multiaddr): RequestChannel {
+    const key = server.toString()
+    let channel = this.channels.get(key)
+    if (channel === undefined) {
+      channel = new RequestChannel(this.node, server, LOGIN_PROTOCOL)
+      this.channels.set(key, channel)
+    }
+    return channel
   }
 
   private async eachServer (fn: (server: Multiaddr) => Promise<LoginGrant>): Promise<LoginGrant> {
@@ -108,7 +120,7 @@ export class LoginClient {
     const attempt = async (): Promise<LoginGrant> => {
       const req: LoginRequest = { type: 'login', user: this.init.user, password: this.init.password, deadlineMs: LOGIN_DEADLINE_MS }
       if (slot !== undefined) req.slot = slot
-      return this.grantOf(await request(this.node, server, LOGIN_PROTOCOL, req, LoginResponse, LOGIN_DEADLINE_MS), server)
+      return this.grantOf(await this.channel(server).request(req, LoginResponse, LOGIN_DEADLINE_MS), server)
     }
     if (!(firstBoot && this.init.register)) {
       try {
@@ -118,7 +130,7 @@ export class LoginClient {
       }
     }
     const reg: LoginRequest = { type: 'register', user: this.init.user, password: this.init.password, deadlineMs: LOGIN_DEADLINE_MS }
-    const reply = await request(this.node, server, LOGIN_PROTOCOL, reg, LoginResponse, LOGIN_DEADLINE_MS)
+    const reply = await this.channel(server).request(reg, LoginResponse, LOGIN_DEADLINE_MS)
     if (reply.type === 'error' && reply.code !== 'USER_EXISTS') return this.grantOf(reply, server)
     if (reply.type === 'registered') {
       onRegistered()

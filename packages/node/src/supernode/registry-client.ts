@@ -3,9 +3,9 @@
  * and receive the live supernode list (and a renewed certificate before the old one expires).
  * A login-server outage does not stop a supernode: it keeps serving with its last list.
  */
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { multiaddr } from '@multiformats/multiaddr'
 import {
-  REGISTRY_PROTOCOL, RegistryResponse, ReboundError, request,
+  REGISTRY_PROTOCOL, RegistryResponse, ReboundError, RequestChannel,
   type RegistryRequest, type SupernodeClass, type SupernodeEntry
 } from '@rebound/protocol'
 import type { PeerNode } from '../libp2p.js'
@@ -18,11 +18,12 @@ export interface Heartbeat {
 }
 
 export class RegistryClient {
-  private readonly servers: Multiaddr[]
+  /** One kept request stream per login server: a heartbeat costs a frame, not a new stream. */
+  private readonly servers: RequestChannel[]
   private next = 0
 
-  constructor (private readonly node: PeerNode, loginServers: string[], random: () => number) {
-    this.servers = loginServers.map((a) => multiaddr(a))
+  constructor (node: PeerNode, loginServers: string[], random: () => number) {
+    this.servers = loginServers.map((a) => new RequestChannel(node, multiaddr(a), REGISTRY_PROTOCOL))
     this.next = Math.floor(random() * this.servers.length)
   }
 
@@ -47,7 +48,7 @@ export class RegistryClient {
       const server = this.servers[index]
       if (server === undefined) continue
       try {
-        const reply = await request(this.node, server, REGISTRY_PROTOCOL, req, RegistryResponse, REGISTRY_DEADLINE_MS)
+        const reply = await server.request(req, RegistryResponse, REGISTRY_DEADLINE_MS)
         if (reply.type === 'error') throw new ReboundError(reply.code, reply.message, { retryAfterMs: reply.retryAfterMs })
         this.next = index
         return reply
