@@ -11,7 +11,7 @@
  */
 import type { KeyObject } from 'node:crypto'
 import {
-  ReboundError, describeError, peekSlot, peekTicket, sleep, verifyCertificate,
+  ReboundError, describeError, peekSlot, peekTicket, sleep,
   type ChatMessage, type Logger, type NodeState, type Profile, type SupernodeEntry
 } from '@rebound/protocol'
 import type { PeerNode } from '../libp2p.js'
@@ -22,16 +22,13 @@ import type { Inbox } from './inbox.js'
 import { LoginClient, type HeldSlot, type LoginGrant } from './login-client.js'
 import { RetryBudget } from './retry-budget.js'
 import { createRetryPolicy, type FailureHints, type RetryPolicy } from './retry-policy.js'
-import { attachOrder } from './supernode-choice.js'
+import { TICKET_CODES, attachRound, verifiedSupernodes, type Attached } from './attach-round.js'
 
 /** Log in again when the ticket has less than this left, rather than be refused mid-storm. */
 export const TICKET_REFRESH_MARGIN_MS = 5 * 60_000
 /** Attempts of one send, counting the first (later ones only while the retry budget allows). */
 export const MAX_SEND_ATTEMPTS = 3
-/** REDIRECT lists followed in one attach round (each names at most 5 supernodes). */
-export const MAX_REDIRECTS_FOLLOWED = 3
 const RETRYABLE_SEND_CODES = new Set(['CLOSED', 'UNAVAILABLE', 'BUSY'])
-const TICKET_CODES = new Set(['TICKET_INVALID', 'TICKET_EXPIRED', 'TICKET_PEER_MISMATCH'])
 
 export interface ClientAgentDeps {
   node: PeerNode
@@ -258,78 +255,32 @@ export class ClientAgent {
   }
 
   private validSupernodes (now: number): SupernodeEntry[] {
-    return this.verified(this.saved.supernodes, now)
-  }
-
-  /** Entries whose certificate verifies: a redirect or a cached list is never trusted blindly. */
-  private verified (entries: SupernodeEntry[], now: number): SupernodeEntry[] {
-    return entries.filter((entry) => {
-      try {
-        verifyCertificate(entry.certificate, this.deps.clusterKey, { peerId: entry.peerId, nowMs: now })
-        return true
-      } catch {
-        return false
-      }
-    })
+    return verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now)
   }
 
   private async attachAny (ticket: string, candidates: SupernodeEntry[]): Promise<ClientSession> {
     this.state = 'attaching'
-    if (candidates.length === 0) {
-      this.staleList = true
-      throw new ReboundError('UNAVAILABLE', 'no supernode known')
+    let attached: Attached
+    try {
+      attached = await attachRound(ticket, candidates, { ...this.deps, onDeliver: (m) => { this.onDeliver(m) } })
+    } catch (err) {
+      if (TICKET_CODES.has((err as ReboundError).code ?? '')) this.saved = { ...this.saved, ticket: null, ticketExpiresAtMs: null }
+      if ((err as ReboundError).meta?.listStale === true) this.staleList = true
+      throw err
     }
-    const queue = attachOrder(candidates, this.deps.random)
-    const tried = new Set<string>()
-    let redirects = 0
-    let lastError: unknown
-    let unreachableOnly = true
-    for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
-      if (tried.has(entry.peerId)) continue
-      tried.add(entry.peerId)
-      try {
-        return await this.attachTo(entry, ticket)
-      } catch (err) {
-        lastError = err
-        const code = (err as ReboundError).code ?? 'INTERNAL'
-        this.deps.metrics.counters.attachFailures++
-        this.deps.metrics.attaches.inc({ result: code })
-        this.deps.log.info({ supernode: entry.peerId, code, err: describeError(err) }, 'attach failed')
-        // A refused ticket will be refused everywhere: get a new one.
-        if (TICKET_CODES.has(code)) {
-          this.saved = { ...this.saved, ticket: null, ticketExpiresAtMs: null }
-          throw err
-        }
-        if (code !== 'UNAVAILABLE' && code !== 'TIMEOUT' && code !== 'CLOSED') unreachableOnly = false
-        // A full or overloaded supernode names less loaded ones: try those next (bounded).
-        const offered = (err as ReboundError).meta?.redirect
-        if (Array.isArray(offered) && redirects < MAX_REDIRECTS_FOLLOWED) {
-          redirects++
-          const fresh = this.verified(offered as SupernodeEntry[], this.deps.now()).filter((e) => !tried.has(e.peerId))
-          queue.unshift(...attachOrder(fresh, this.deps.random))
-        }
-      }
-    }
-    // Only a list of supernodes that could not be reached is stale; busy ones are not.
-    if (unreachableOnly) this.staleList = true
-    throw lastError ?? new ReboundError('UNAVAILABLE', 'no supernode accepted the session')
-  }
-
-  private async attachTo (entry: SupernodeEntry, ticket: string): Promise<ClientSession> {
-    const result = await ClientSession.attach(this.deps.node, entry, ticket, this.deps.clusterKey, (m) => { this.onDeliver(m) }, this.deps.log)
-    this.session = result.session
-    this.orphanWindowMs = result.orphanWindowMs
+    this.session = attached.session
+    this.orphanWindowMs = attached.orphanWindowMs
     this.attachedAtMs = this.deps.now()
     this.state = 'attached'
     this.deps.metrics.counters.attaches++
     this.deps.metrics.attaches.inc({ result: 'ok' })
     this.deps.metrics.attached.set(1)
-    if (result.supernodes.length > 0) {
-      this.saved = { ...this.saved, supernodes: result.supernodes, savedAtMs: this.deps.now() }
+    if (attached.supernodes.length > 0) {
+      this.saved = { ...this.saved, supernodes: attached.supernodes, savedAtMs: this.deps.now() }
       await this.deps.stateFile.save(this.saved)
     }
-    this.deps.log.info({ supernode: entry.peerId }, 'attached')
-    return result.session
+    this.deps.log.info({ supernode: attached.entry.peerId }, 'attached')
+    return attached.session
   }
 
   private onDeliver (message: ChatMessage): void {

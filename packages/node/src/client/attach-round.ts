@@ -1,0 +1,83 @@
+/**
+ * One round of attaching: try the known supernodes in two-choice order, follow REDIRECT lists from
+ * full or overloaded ones (bounded), and trust no entry whose certificate does not verify.
+ */
+import type { KeyObject } from 'node:crypto'
+import {
+  ReboundError, describeError, verifyCertificate, type ChatMessage, type Logger, type SupernodeEntry
+} from '@rebound/protocol'
+import type { PeerNode } from '../libp2p.js'
+import type { NodeMetrics } from '../metrics.js'
+import { ClientSession, type AttachResult } from './client-session.js'
+import { attachOrder } from './supernode-choice.js'
+
+/** REDIRECT lists followed in one attach round (each names at most 5 supernodes). */
+export const MAX_REDIRECTS_FOLLOWED = 3
+export const TICKET_CODES = new Set(['TICKET_INVALID', 'TICKET_EXPIRED', 'TICKET_PEER_MISMATCH'])
+
+export interface AttachRoundDeps {
+  node: PeerNode
+  clusterKey: KeyObject
+  metrics: NodeMetrics
+  log: Logger
+  random: () => number
+  now: () => number
+  onDeliver: (message: ChatMessage) => void
+}
+
+export interface Attached extends AttachResult {
+  entry: SupernodeEntry
+}
+
+/** Entries whose certificate verifies: a redirect or a cached list is never trusted blindly. */
+export function verifiedSupernodes (entries: SupernodeEntry[], clusterKey: KeyObject, nowMs: number): SupernodeEntry[] {
+  return entries.filter((entry) => {
+    try {
+      verifyCertificate(entry.certificate, clusterKey, { peerId: entry.peerId, nowMs })
+      return true
+    } catch {
+      return false
+    }
+  })
+}
+
+/**
+ * Attach to one of `candidates`. Throws the last refusal; its `meta.listStale` is true when every
+ * supernode tried was unreachable (the list is stale: ask a login server), false when they were
+ * merely busy (the list is fine: back off).
+ */
+export async function attachRound (ticket: string, candidates: SupernodeEntry[], deps: AttachRoundDeps): Promise<Attached> {
+  if (candidates.length === 0) throw new ReboundError('UNAVAILABLE', 'no supernode known', { listStale: true })
+  const queue = attachOrder(candidates, deps.random)
+  const tried = new Set<string>()
+  let redirects = 0
+  let lastError: unknown
+  let unreachableOnly = true
+  for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
+    if (tried.has(entry.peerId)) continue
+    tried.add(entry.peerId)
+    try {
+      const result = await ClientSession.attach(deps.node, entry, ticket, deps.clusterKey, deps.onDeliver, deps.log)
+      return { ...result, entry }
+    } catch (err) {
+      lastError = err
+      const code = (err as ReboundError).code ?? 'INTERNAL'
+      deps.metrics.counters.attachFailures++
+      deps.metrics.attaches.inc({ result: code })
+      deps.log.info({ supernode: entry.peerId, code, err: describeError(err) }, 'attach failed')
+      // A refused ticket will be refused everywhere: the caller gets a new one.
+      if (TICKET_CODES.has(code)) throw err
+      if (code !== 'UNAVAILABLE' && code !== 'TIMEOUT' && code !== 'CLOSED') unreachableOnly = false
+      // A full or overloaded supernode names less loaded ones: try those next (bounded).
+      const offered = (err as ReboundError).meta?.redirect
+      if (Array.isArray(offered) && redirects < MAX_REDIRECTS_FOLLOWED) {
+        redirects++
+        const fresh = verifiedSupernodes(offered as SupernodeEntry[], deps.clusterKey, deps.now()).filter((e) => !tried.has(e.peerId))
+        queue.unshift(...attachOrder(fresh, deps.random))
+      }
+    }
+  }
+  const error = lastError instanceof ReboundError ? lastError : new ReboundError('UNAVAILABLE', 'no supernode accepted the session')
+  error.meta.listStale = unreachableOnly
+  throw error
+}
