@@ -1,12 +1,14 @@
 /**
- * The `rebound` command line: `list` and `run <scenario>`. Bad usage throws
+ * The `rebound` command line: `list`, `run <scenario>` and `compare <scenario>`. Bad usage throws
  * ReboundError('BAD_CONFIG'), which `runMain` turns into a message and exit code 2.
  */
 import { parseArgs } from 'node:util'
 import { ReboundError, parseConfig, usage } from '@rebound/protocol'
-import { RUN_OPTIONS, RunOptionsSchema } from './options.js'
+import { runCompare } from './compare.js'
+import { COMPARE_OPTIONS, CompareOptionsSchema, RUN_OPTIONS, RunOptionsSchema } from './options.js'
 import { runScenario } from './run.js'
 import { SCENARIOS, findScenario } from './scenarios/index.js'
+import type { Scenario } from './scenarios/scenario.js'
 
 export const PROGRAM = 'rebound'
 
@@ -23,6 +25,7 @@ peers as separate processes) and check that the defences hold.
 Commands:
   list                            the named scenarios
   run <scenario> [options]        run a scenario against a fresh local cluster
+  compare <scenario> [options]    run it with the naive then the defended profile, side by side
 
 '${PROGRAM} <command> --help' shows a command's options.`
 
@@ -32,6 +35,10 @@ function scenarioList (): string {
 
 function runUsage (): string {
   return usage(`${PROGRAM} run <scenario>`, `Run a scenario. Exit code 0 when its objectives hold, 1 when one fails.\n\nScenarios:\n${scenarioList()}`, RUN_OPTIONS)
+}
+
+function compareUsage (): string {
+  return usage(`${PROGRAM} compare <scenario>`, `Run a scenario with every process in the naive profile, then defended (same seed), and print both side by side.\nExit code 0 when the defended run's objectives hold.\n\nScenarios:\n${scenarioList()}`, COMPARE_OPTIONS)
 }
 
 /** Flags only (no positionals) with --help; true when help was asked for. */
@@ -58,28 +65,43 @@ export async function cli (argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     return 0
   }
   if (command === 'run') return await runCommand(rest, env, io)
-  if (command === undefined) throw new ReboundError('BAD_CONFIG', 'missing command (list | run)')
-  throw new ReboundError('BAD_CONFIG', `unknown command '${command}' (list | run)`)
+  if (command === 'compare') return await compareCommand(rest, env, io)
+  if (command === undefined) throw new ReboundError('BAD_CONFIG', 'missing command (list | run | compare)')
+  throw new ReboundError('BAD_CONFIG', `unknown command '${command}' (list | run | compare)`)
 }
 
-async function runCommand (args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+/** The scenario named first in `args`, or undefined when only --help was asked for. */
+function scenarioArg (args: string[], verb: string): { scenario: Scenario, flags: string[] } | undefined {
   const [name, ...flags] = args
   if (name === undefined || name.startsWith('-')) {
-    if (args.includes('--help') || args.includes('-h')) {
-      io.out(runUsage())
-      return 0
-    }
-    throw new ReboundError('BAD_CONFIG', `missing scenario: ${PROGRAM} run <scenario> (${SCENARIOS.map((s) => s.name).join(' | ')})`)
+    if (args.includes('--help') || args.includes('-h')) return undefined
+    throw new ReboundError('BAD_CONFIG', `missing scenario: ${PROGRAM} ${verb} <scenario> (${SCENARIOS.map((s) => s.name).join(' | ')})`)
   }
   const scenario = findScenario(name)
   if (scenario === undefined) {
     throw new ReboundError('BAD_CONFIG', `unknown scenario '${name}' (known: ${SCENARIOS.map((s) => s.name).join(', ')}; see '${PROGRAM} list')`)
   }
-  const options = parseConfig(flags, env, RUN_OPTIONS, RunOptionsSchema)
-  if (options === undefined) {
+  return { scenario, flags }
+}
+
+async function compareCommand (args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  const named = scenarioArg(args, 'compare')
+  const options = named === undefined ? undefined : parseConfig(named.flags, env, COMPARE_OPTIONS, CompareOptionsSchema)
+  if (named === undefined || options === undefined) {
+    io.out(compareUsage())
+    return 0
+  }
+  const result = await runCompare({ scenario: named.scenario, options, argv: named.flags, env, print: io.out })
+  return result.exitCode
+}
+
+async function runCommand (args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
+  const named = scenarioArg(args, 'run')
+  const options = named === undefined ? undefined : parseConfig(named.flags, env, RUN_OPTIONS, RunOptionsSchema)
+  if (named === undefined || options === undefined) {
     io.out(runUsage())
     return 0
   }
-  const result = await runScenario({ scenario, options, argv: flags, env, print: io.out })
+  const result = await runScenario({ scenario: named.scenario, options, argv: named.flags, env, print: io.out })
   return result.exitCode
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
-  LoginServerHealth, generateClusterKey, privateKeyToPem, publicKeyToBase64, writeFileDurable, type Logger
+  LoginServerHealth, generateClusterKey, privateKeyToPem, publicKeyToBase64, writeFileDurable, type Logger, type Profile
 } from '@rebound/protocol'
 import type { ClusterDriver, ProcessSpec } from './driver/driver.js'
 import { getJson } from './http.js'
@@ -31,6 +31,8 @@ export interface ClusterInit {
   members: readonly Member[]
   seed: number
   outDir: string
+  /** Every process is started with REBOUND_PROFILE set to this. */
+  profile: Profile
 }
 
 export interface ClusterDeps {
@@ -102,6 +104,11 @@ export class Cluster {
 
   /** The spec a member is started (and restarted) with. */
   specOf (member: Member): ProcessSpec {
+    const spec = this.programSpec(member)
+    return { ...spec, env: { ...spec.env, REBOUND_PROFILE: this.init.profile } }
+  }
+
+  private programSpec (member: Member): ProcessSpec {
     const base = { name: member.name, role: member.role, ip: member.ip }
     if (member.role === 'login-server') {
       return {

@@ -4,8 +4,8 @@
  */
 import type { z } from 'zod'
 
-/** Largest response body read (a /metrics page of a busy node is a few tens of KB). */
-export const MAX_RESPONSE_BYTES = 1024 * 1024
+/** Largest response body read (a /metrics page is tens of KB; a 1000-member swarm's /status ~0.7 MB). */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 export type FetchOutcome<T> =
   | { ok: true, value: T }

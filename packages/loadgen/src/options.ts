@@ -3,7 +3,7 @@
  * Defaults are sized for a 2-core machine; the whole default run finishes in under 3 minutes.
  */
 import { z } from 'zod'
-import type { OptionSpecs } from '@rebound/protocol'
+import { Profile, type OptionSpecs } from '@rebound/protocol'
 import { MAX_LOGIN_SERVERS, MAX_NODES } from './layout.js'
 import { MAX_SEED } from './prng.js'
 
@@ -33,11 +33,13 @@ export const RUN_OPTIONS: OptionSpecs = {
   'observe-ms': { type: 'string', description: 'longest wait for recovery after the trigger', default: '90000' },
   'message-rate': { type: 'string', description: 'messages per second offered by the workload', default: '4' },
   net: { type: 'string', description: 'B in the 127.B.x.y addresses, 0..255 (distinct runs side by side)', default: '0' },
+  profile: { type: 'string', description: `${Profile.options.join(' | ')}: passed to every process as REBOUND_PROFILE`, default: 'defended' },
   'node-bin': { type: 'string', env: 'REBOUND_NODE_BIN', description: 'rebound-node main.js', default: 'the workspace build' },
   'bootstrap-bin': { type: 'string', env: 'REBOUND_BOOTSTRAP_BIN', description: 'rebound-bootstrap main.js', default: 'the workspace build' }
 }
 
-export const RunOptionsSchema = z.object({
+/** The options without their cross-field rule, so that `compare` can leave out --profile. */
+export const RunOptionsObject = z.object({
   driver: z.enum(DRIVERS).default('process'),
   peers: wholeNumber(1, MAX_NODES).default(40),
   supernodes: wholeNumber(1, MAX_NODES).default(4),
@@ -50,12 +52,22 @@ export const RunOptionsSchema = z.object({
   observeMs: wholeNumber(1000, MAX_DURATION_MS).default(90_000),
   messageRate: decimal(0, MAX_MESSAGE_RATE_PER_S).default(4),
   net: wholeNumber(0, 255).default(0),
+  profile: Profile.default('defended'),
   nodeBin: z.string().min(1).optional(),
   bootstrapBin: z.string().min(1).optional()
-  // Written as "not over" so that a count already refused above (NaN) adds no second complaint.
-}).refine((o) => !(o.peers + o.supernodes > MAX_NODES), {
-  message: `peers + supernodes must be at most ${MAX_NODES}`,
-  path: ['peers']
 })
 
+// Written as "not over" so that a count already refused above (NaN) adds no second complaint.
+const notTooManyNodes = (o: { peers: number, supernodes: number }): boolean => !(o.peers + o.supernodes > MAX_NODES)
+const TOO_MANY_NODES = { message: `peers + supernodes must be at most ${MAX_NODES}`, path: ['peers'] }
+
+export const RunOptionsSchema = RunOptionsObject.refine(notTooManyNodes, TOO_MANY_NODES)
 export type RunOptions = z.infer<typeof RunOptionsSchema>
+
+/** `rebound compare`: the run options except --profile (it runs both), and --out names a folder for both runs. */
+export const COMPARE_OPTIONS: OptionSpecs = {
+  ...Object.fromEntries(Object.entries(RUN_OPTIONS).filter(([flag]) => flag !== 'profile' && flag !== 'out')),
+  out: { type: 'string', description: 'folder for both runs (<out>/naive, <out>/defended) and compare.json', default: 'runs/compare-<scenario>-<time>-<seed>' }
+}
+export const CompareOptionsSchema = RunOptionsObject.omit({ profile: true }).refine(notTooManyNodes, TOO_MANY_NODES)
+export type CompareOptions = z.infer<typeof CompareOptionsSchema>

@@ -62,3 +62,24 @@ export function sumMetrics<K extends string> (page: string, names: readonly K[])
   }
   return sums
 }
+
+/**
+ * Like sumMetrics, but a metric the page does not declare at all is absent (undefined), not 0. A
+ * declared metric without samples (a labelled counter nothing has incremented yet) is 0.
+ */
+export function findMetrics<K extends string> (page: string, names: readonly K[]): Partial<Record<K, number>> {
+  const found: Partial<Record<K, number>> = {}
+  const wanted = new Set<string>(names)
+  for (const line of page.split('\n', MAX_METRIC_LINES)) {
+    const declared = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) /.exec(line)?.[1]
+    if (declared !== undefined && wanted.has(declared)) {
+      found[declared as K] ??= 0
+      continue
+    }
+    const sample = parseSampleLine(line)
+    if (sample === undefined || !wanted.has(sample.name) || !Number.isFinite(sample.value)) continue
+    const name = sample.name as K
+    found[name] = (found[name] ?? 0) + sample.value
+  }
+  return found
+}

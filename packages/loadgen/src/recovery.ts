@@ -43,3 +43,20 @@ export function recoveryFigures (recoveryMs: ReadonlyArray<number | null>): Reco
     t100Ms: nearestRankPercentile(recoveryMs, 100)
   }
 }
+
+/** Mean of the known per-client login attempts (null entries are clients never seen again), or null. */
+export function meanAttempts (attempts: ReadonlyArray<number | null>): number | null {
+  const known = attempts.filter((a): a is number => a !== null)
+  if (known.length === 0) return null
+  return known.reduce((sum, a) => sum + a, 0) / known.length
+}
+
+/**
+ * Login requests the login servers received from `fromMs` on, from per-second timeline deltas
+ * (`t` seconds after `runStartMs`, each covering the second before it): exact to one second.
+ */
+export function loginsOfferedSince (samples: ReadonlyArray<{ t: number, loginsOffered: number }>, runStartMs: number, fromMs: number): number {
+  let sum = 0
+  for (const sample of samples) if (runStartMs + sample.t * 1000 > fromMs) sum += sample.loginsOffered
+  return sum
+}

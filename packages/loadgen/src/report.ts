@@ -3,7 +3,7 @@
  * so that a crash of the load generator right after the run cannot leave a torn file.
  */
 import { join } from 'node:path'
-import { writeFileDurable } from '@rebound/protocol'
+import { writeFileDurable, type Profile } from '@rebound/protocol'
 import type { ExitRecord } from './driver/driver.js'
 import type { ClusterSize } from './layout.js'
 import type { LoginCounters } from './observer.js'
@@ -29,14 +29,20 @@ export interface Report {
   scenario: string
   seed: number
   driver: string
-  profile: 'defended'
+  profile: Profile
   startedAt: string
   durationMs: number
   /** The command that replays this run. */
   reproduce: string
   options: Omit<RunOptions, 'nodeBin' | 'bootstrapBin'>
   cluster: ClusterSize
-  recovery: RecoveryFigures & { kills: KillRecord[] }
+  recovery: RecoveryFigures & {
+    kills: KillRecord[]
+    /** Login requests received by the login servers from the kill on (whole seconds). */
+    loginsOffered: number
+    /** Mean login attempts (logins + failed logins) per restarted peer, from their own counters. */
+    attemptsPerClient: number | null
+  }
   logins: LoginCounters
   messages: MessagesReport
   objectives: Objective[]

@@ -16,6 +16,7 @@ import { httpUrl, layoutCluster, type ClusterSize } from './layout.js'
 import { Observer } from './observer.js'
 import type { RunOptions } from './options.js'
 import { MAX_SEED, createPrng } from './prng.js'
+import { loginsOfferedSince, meanAttempts } from './recovery.js'
 import { reproduceCommand, writeReport, type Report } from './report.js'
 import type { Objective, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/scenario.js'
 import { PROGRESS_PERIOD_MS, PROGRESS_RATE_WINDOW_S, formatSummary, progressLine } from './summary.js'
@@ -58,7 +59,7 @@ async function prepareOutDir (dir: string): Promise<void> {
 }
 
 function binsOf (options: RunOptions): Record<Program, string> {
-  return { node: options.nodeBin ?? DEFAULT_BINS.node, bootstrap: options.bootstrapBin ?? DEFAULT_BINS.bootstrap }
+  return { node: options.nodeBin ?? DEFAULT_BINS.node, bootstrap: options.bootstrapBin ?? DEFAULT_BINS.bootstrap, swarm: DEFAULT_BINS.swarm }
 }
 
 function createDriver (options: RunOptions, logsDir: string, env: NodeJS.ProcessEnv, log: Logger): ClusterDriver {
@@ -81,7 +82,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const log = pino({ level: 'debug', base: { service: 'loadgen', pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime },
     pino.destination({ dest: join(outDir, 'loadgen.log'), sync: true }))
   const driver = createDriver(options, logsDir, init.env, log)
-  print(`rebound run ${scenario.name}: seed ${seed} (replay with --seed ${seed}), out ${outDir}`)
+  print(`rebound run ${scenario.name}: profile ${options.profile}, seed ${seed} (replay with --seed ${seed}), out ${outDir}`)
   log.info({ scenario: scenario.name, seed, options }, 'run starting')
 
   const size: ClusterSize = { loginServers: options.loginServers, supernodes: options.supernodes, peers: options.peers }
@@ -129,7 +130,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     log.info({ phase }, 'phase')
     printProgress()
   }
-  const cluster = new Cluster({ size, members, seed, outDir }, { driver, observer, log: log.child({ component: 'cluster' }), signal: controller.signal, setPhase })
+  const cluster = new Cluster({ size, members, seed, outDir, profile: options.profile }, { driver, observer, log: log.child({ component: 'cluster' }), signal: controller.signal, setPhase })
 
   // Ctrl-C: stop gracefully and still write the report; a second one kills everything at once.
   let signals = 0
@@ -194,6 +195,17 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   return { report, reportPath, exitCode: interrupted ? EXIT_INTERRUPTED : report.ok ? EXIT_OK : EXIT_FAILED }
 }
 
+function recoveryOf (p: ReportParts): Report['recovery'] {
+  const kills = p.outcome?.kills ?? []
+  const killTimeMs = kills[0]?.killTimeMs
+  return {
+    ...(p.outcome?.recovery ?? NOT_MEASURED),
+    kills,
+    loginsOffered: killTimeMs === undefined ? 0 : loginsOfferedSince(p.timeline.samples, p.startedAt.getTime(), killTimeMs),
+    attemptsPerClient: meanAttempts(kills.map((k) => k.loginAttempts))
+  }
+}
+
 interface ReportParts {
   init: RunInit
   seed: number
@@ -231,13 +243,13 @@ function assembleReport (p: ReportParts): Report {
     scenario: scenario.name,
     seed: p.seed,
     driver: p.driver.kind,
-    profile: 'defended',
+    profile: options.profile,
     startedAt: p.startedAt.toISOString(),
     durationMs: Date.now() - p.startedAt.getTime(),
     reproduce: reproduceCommand(scenario.name, p.init.argv, p.seed),
     options: { ...reportedOptions, seed: p.seed },
     cluster: p.size,
-    recovery: { ...(p.outcome?.recovery ?? NOT_MEASURED), kills: p.outcome?.kills ?? [] },
+    recovery: recoveryOf(p),
     logins: p.observer.loginTotals(),
     messages,
     objectives,

@@ -37,7 +37,11 @@ export function formatMs (ms: number | null): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${(ms / 1000).toFixed(1)} s`
 }
 
-function formatValue (name: string, value: number | null): string {
+export function formatAttempts (value: number | null): string {
+  return value === null ? '-' : value.toFixed(2)
+}
+
+export function formatValue (name: string, value: number | null): string {
   if (value === null) return '-'
   return name.endsWith('-ms') ? `${value} ms` : String(value)
 }
@@ -56,6 +60,7 @@ export function formatSummary (report: Report, reportPath: string): string {
     const cells = [['T50', recovery.t50Ms], ['T90', recovery.t90Ms], ['T99', recovery.t99Ms], ['T100', recovery.t100Ms]] as const
     lines.push('              ' + cells.map(([label]) => label.padEnd(10)).join(''))
     lines.push('              ' + cells.map(([, ms]) => formatMs(ms).padEnd(10)).join(''))
+    lines.push(`              logins during recovery ${recovery.loginsOffered}, attempts per restarted peer ${formatAttempts(recovery.attemptsPerClient)}`)
   }
   lines.push(`  logins      offered ${logins.offered}, accepted ${logins.accepted}, rejected ${logins.rejected}, failed ${logins.failed}`)
   const codes = Object.entries(messages.failedByCode).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ')

@@ -5,14 +5,15 @@
  */
 import type { Role } from '../layout.js'
 
-export type Program = 'bootstrap' | 'node'
+export type Program = 'bootstrap' | 'node' | 'swarm'
 
 /** Signals a scenario may send. SIGSTOP/SIGCONT freeze and thaw; the other two end the process. */
 export type DriverSignal = 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'SIGCONT'
 
 export interface ProcessSpec {
   name: string
-  role: Role
+  /** A cluster member's role, or a benchmark's load process (a swarm of peers, a login load generator). */
+  role: Role | 'swarm' | 'login-load'
   program: Program
   /** The loopback address the process binds (for drivers that must know it, e.g. docker). */
   ip: string

@@ -23,7 +23,8 @@ const INHERITED_REBOUND_ENV = new Set(['REBOUND_LOG_LEVEL', 'REBOUND_LIBP2P_DEBU
 /** Workspace layout: this file compiles to packages/loadgen/dist/src/driver/process-driver.js. */
 export const DEFAULT_BINS: Record<Program, string> = {
   node: fileURLToPath(new URL('../../../../node/dist/src/main.js', import.meta.url)),
-  bootstrap: fileURLToPath(new URL('../../../../bootstrap/dist/src/main.js', import.meta.url))
+  bootstrap: fileURLToPath(new URL('../../../../bootstrap/dist/src/main.js', import.meta.url)),
+  swarm: fileURLToPath(new URL('../../../../node/dist/src/swarm/main.js', import.meta.url))
 }
 
 export interface ProcessDriverInit {

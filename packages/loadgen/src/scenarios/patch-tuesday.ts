@@ -66,7 +66,8 @@ async function runPatchTuesday (ctx: ScenarioContext): Promise<ScenarioOutcome> 
       restartDelayMs: victim.restartDelayMs,
       restartedAtMs: victim.restartedAtMs,
       reattachedAtMs,
-      recoveryMs: reattachedAtMs === null ? null : reattachedAtMs - killTimeMs
+      recoveryMs: reattachedAtMs === null ? null : reattachedAtMs - killTimeMs,
+      loginAttempts: loginAttemptsSince(ctx, victim.name, killTimeMs)
     }
   })
   return { recovery: recoveryFigures(kills.map((k) => k.recoveryMs)), kills }
@@ -74,6 +75,13 @@ async function runPatchTuesday (ctx: ScenarioContext): Promise<ScenarioOutcome> 
 
 function reattachedAt (ctx: ScenarioContext, name: string, killTimeMs: number): number | null {
   return firstAttachAfter(ctx.observer.node(name)?.attachHistory ?? [], killTimeMs)
+}
+
+/** Logins the process started after the kill made (its counters start at 0), or null if not seen. */
+function loginAttemptsSince (ctx: ScenarioContext, name: string, killTimeMs: number): number | null {
+  const status = ctx.observer.node(name)?.status
+  if (status === undefined || status.startedAtMs <= killTimeMs) return null
+  return status.counters.logins + status.counters.loginFailures
 }
 
 /** Restart each victim at killTime + its delay, in delay order; bounded by the victim count. */

@@ -31,6 +31,8 @@ export interface KillRecord {
   restartedAtMs: number | null
   reattachedAtMs: number | null
   recoveryMs: number | null
+  /** Login requests (accepted or not) the restarted process made, from its counters; null if never seen. */
+  loginAttempts: number | null
 }
 
 export interface ScenarioOutcome {

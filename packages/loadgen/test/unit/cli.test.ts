@@ -13,12 +13,14 @@ function rebound (...args: string[]): { status: number | null, stdout: string, s
 }
 
 test('--help on every command exits 0 with usage', () => {
-  for (const args of [['--help'], ['run', '--help'], ['run', 'patch-tuesday', '--help'], ['list', '--help']]) {
+  for (const args of [['--help'], ['run', '--help'], ['run', 'patch-tuesday', '--help'], ['list', '--help'], ['compare', '--help'], ['compare', 'patch-tuesday', '--help']]) {
     const result = rebound(...args)
     assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`)
     assert.match(result.stdout, /Usage: rebound/)
   }
   assert.match(rebound('run', 'patch-tuesday', '--help').stdout, /--kill-fraction/)
+  assert.match(rebound('run', 'patch-tuesday', '--help').stdout, /--profile/)
+  assert.doesNotMatch(rebound('compare', 'patch-tuesday', '--help').stdout, /--profile/)
 })
 
 test('list names patch-tuesday', () => {
@@ -43,6 +45,9 @@ test('bad option values are bad usage: exit 2 naming the flag', () => {
   const net = rebound('run', 'patch-tuesday', '--net', '256')
   assert.equal(net.status, 2)
   assert.equal(rebound('run', 'patch-tuesday', '--no-such-flag').status, 2)
+  assert.equal(rebound('run', 'patch-tuesday', '--profile', 'reckless').status, 2)
+  assert.equal(rebound('compare', 'patch-tuesday', '--profile', 'naive').status, 2)
+  assert.equal(rebound('compare').status, 2)
 })
 
 test('a missing or unknown command is bad usage', () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
-import type { NodeStatus } from '@rebound/protocol'
+import { NodeCounters, type NodeStatus } from '@rebound/protocol'
 import { Observer } from '../../src/observer.js'
 import { Workload } from '../../src/workload.js'
 import { createPrng } from '../../src/prng.js'
@@ -13,11 +13,16 @@ const log = pino({ level: 'silent' })
 const signal = new AbortController().signal
 const WAIT_MS = 5000
 
+/** Every counter of the schema at 0 (robust to counters added to the protocol). */
+function zeroCounters (): NodeCounters {
+  return Object.fromEntries(Object.keys(NodeCounters.shape).map((key) => [key, 0])) as NodeCounters
+}
+
 function status (over: Partial<NodeStatus>): NodeStatus {
   return {
     peerId: '12D3KooWtest', pid: 1, role: 'client', user: 'u001', state: 'attached', supernode: 'x', attachedAtMs: 1000,
-    startedAtMs: 1, ticketExpiresAtMs: null, knownSupernodes: 1, supernodeClass: null, clients: null, capacity: null,
-    counters: { logins: 0, loginFailures: 0, registrations: 0, resumes: 0, attaches: 0, attachFailures: 0, messagesSent: 0, messagesDelivered: 0, messagesFailed: 0, messagesReceived: 0 },
+    loggedInAtMs: 900, profile: 'defended', startedAtMs: 1, ticketExpiresAtMs: null, knownSupernodes: 1, supernodeClass: null, clients: null, capacity: null,
+    counters: zeroCounters(),
     ...over
   }
 }

@@ -20,9 +20,10 @@ const WAIT_MS = 10_000
 const log = pino({ level: 'silent' })
 const signal = new AbortController().signal
 
-async function setup (nodeScript: string, bootstrapScript: string): Promise<{ dir: string, bins: { node: string, bootstrap: string } }> {
+async function setup (nodeScript: string, bootstrapScript: string): Promise<{ dir: string, bins: { node: string, bootstrap: string, swarm: string } }> {
   const dir = await mkdtemp(join(tmpdir(), 'rebound-driver-'))
-  const bins = { node: join(dir, 'node.mjs'), bootstrap: join(dir, 'bootstrap.mjs') }
+  // The swarm is not started by these tests; its bin only has to be named.
+  const bins = { node: join(dir, 'node.mjs'), bootstrap: join(dir, 'bootstrap.mjs'), swarm: join(dir, 'node.mjs') }
   await writeFile(bins.node, nodeScript)
   await writeFile(bins.bootstrap, bootstrapScript)
   return { dir, bins }

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { parseSampleLine, sumMetrics } from '../../src/prom-text.js'
+import { findMetrics, parseSampleLine, sumMetrics } from '../../src/prom-text.js'
 
 const PAGE = `# HELP rebound_login_offered_total login requests received
 # TYPE rebound_login_offered_total counter
@@ -31,4 +31,13 @@ test('parses one sample line', () => {
   assert.equal(parseSampleLine('# comment'), undefined)
   assert.equal(parseSampleLine('a{x="1" 3'), undefined)
   assert.equal(parseSampleLine('a'), undefined)
+})
+
+test('findMetrics: absent metrics are undefined, declared ones without samples are 0', () => {
+  const page = `${PAGE}# HELP rebound_login_slots_issued_total slots\n# TYPE rebound_login_slots_issued_total counter\n`
+  assert.deepEqual(findMetrics(page, ['rebound_login_offered_total', 'rebound_login_rejected_total', 'rebound_login_slots_issued_total', 'absent_total']), {
+    rebound_login_offered_total: 12,
+    rebound_login_rejected_total: 5.5,
+    rebound_login_slots_issued_total: 0
+  })
 })

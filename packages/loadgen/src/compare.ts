@@ -1,0 +1,130 @@
+/**
+ * `rebound compare <scenario>`: the same scenario with the same seed, first with every process in
+ * the `naive` profile (the 2007 behaviour), then `defended`, one run folder each, and a table with
+ * a column per profile. The exit code is the defended run's: the naive run is expected to fail.
+ */
+import { randomInt } from 'node:crypto'
+import { join, resolve } from 'node:path'
+import { writeFileDurable, type Profile } from '@rebound/protocol'
+import type { CompareOptions } from './options.js'
+import { MAX_SEED } from './prng.js'
+import type { Report } from './report.js'
+import { EXIT_INTERRUPTED, runScenario, type RunResult } from './run.js'
+import type { Scenario } from './scenarios/scenario.js'
+import { formatAttempts, formatMs, formatValue } from './summary.js'
+
+/** Naive first: its collapse is the baseline the defended run is read against. */
+export const COMPARE_ORDER: readonly Profile[] = ['naive', 'defended']
+export const COMPARE_FILE = 'compare.json'
+
+export interface CompareInit {
+  scenario: Scenario
+  options: CompareOptions
+  argv: readonly string[]
+  env: NodeJS.ProcessEnv
+  print: (line: string) => void
+}
+
+export interface CompareRow {
+  label: string
+  /** One cell per profile, in COMPARE_ORDER. */
+  cells: string[]
+}
+
+export interface CompareReport {
+  scenario: string
+  seed: number
+  profiles: readonly Profile[]
+  runs: Array<{ profile: Profile, reportPath: string, ok: boolean, exitCode: number }>
+  rows: CompareRow[]
+  /** The defended run's objectives held. */
+  ok: boolean
+}
+
+export interface CompareResult {
+  compare: CompareReport
+  path: string
+  exitCode: number
+}
+
+function timestamp (date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+}
+
+export async function runCompare (init: CompareInit): Promise<CompareResult> {
+  const seed = init.options.seed ?? randomInt(0, MAX_SEED + 1)
+  const outDir = resolve(init.options.out ?? join('runs', `compare-${init.scenario.name}-${timestamp(new Date())}-${seed}`))
+  init.print(`rebound compare ${init.scenario.name}: seed ${seed}, profiles ${COMPARE_ORDER.join(' then ')}, out ${outDir}`)
+  const results: Array<{ profile: Profile, result: RunResult }> = []
+  for (const profile of COMPARE_ORDER) {
+    const result = await runScenario({
+      scenario: init.scenario,
+      options: { ...init.options, seed, profile, out: join(outDir, profile) },
+      argv: [...init.argv, '--profile', profile],
+      env: init.env,
+      print: init.print
+    })
+    results.push({ profile, result })
+    if (result.exitCode === EXIT_INTERRUPTED) break
+  }
+  const rows = compareRows(results.map((r) => r.result.report))
+  const defended = results.find((r) => r.profile === 'defended')
+  const compare: CompareReport = {
+    scenario: init.scenario.name,
+    seed,
+    profiles: results.map((r) => r.profile),
+    runs: results.map((r) => ({ profile: r.profile, reportPath: r.result.reportPath, ok: r.result.report.ok, exitCode: r.result.exitCode })),
+    rows,
+    ok: defended?.result.report.ok === true
+  }
+  const path = join(outDir, COMPARE_FILE)
+  await writeFileDurable(path, JSON.stringify(compare, null, 2) + '\n', 0o644)
+  init.print(formatCompare(compare.profiles, rows))
+  init.print(`compare: ${compare.ok ? 'PASS' : 'FAIL'} (the defended run's objectives decide), ${path}`)
+  const interrupted = results.some((r) => r.result.exitCode === EXIT_INTERRUPTED)
+  return { compare, path, exitCode: interrupted ? EXIT_INTERRUPTED : defended?.result.exitCode ?? 1 }
+}
+
+function ratio (delivered: number, counted: number): string {
+  return counted > 0 ? (delivered / counted).toFixed(4) : '-'
+}
+
+/** The rows of the side-by-side table, one cell per report (reports in profile order). */
+export function compareRows (reports: readonly Report[]): CompareRow[] {
+  const row = (label: string, cell: (r: Report) => string): CompareRow => ({ label, cells: reports.map(cell) })
+  const rows: CompareRow[] = [
+    row('result', (r) => (r.ok ? 'PASS' : 'FAIL') + (r.error === null ? '' : ' (error)')),
+    row('killed / re-attached', (r) => `${r.recovery.killed} / ${r.recovery.reattached}`),
+    row('recovery T50', (r) => formatMs(r.recovery.t50Ms)),
+    row('recovery T90', (r) => formatMs(r.recovery.t90Ms)),
+    row('recovery T99', (r) => formatMs(r.recovery.t99Ms)),
+    row('recovery T100', (r) => formatMs(r.recovery.t100Ms)),
+    row('logins offered', (r) => String(r.logins.offered)),
+    row('logins accepted', (r) => String(r.logins.accepted)),
+    row('logins rejected', (r) => String(r.logins.rejected)),
+    row('logins during recovery', (r) => String(r.recovery.loginsOffered)),
+    row('attempts per client', (r) => formatAttempts(r.recovery.attemptsPerClient)),
+    row('messages sent', (r) => String(r.messages.sent)),
+    row('messages delivered', (r) => String(r.messages.delivered)),
+    row('messages failed', (r) => String(r.messages.failed)),
+    row('delivery ratio', (r) => ratio(r.messages.delivered, r.messages.counted))
+  ]
+  // Objectives by name, in the order of their first appearance (the same scenario gives the same list).
+  const names = [...new Set(reports.flatMap((r) => r.objectives.map((o) => o.name)))]
+  for (const name of names) {
+    rows.push(row(`objective ${name}`, (r) => {
+      const o = r.objectives.find((x) => x.name === name)
+      return o === undefined ? '-' : `${o.ok ? 'PASS' : 'FAIL'} ${formatValue(o.name, o.value)}`
+    }))
+  }
+  return rows
+}
+
+/** A plain-text table: a label column, then one column per profile. */
+export function formatCompare (profiles: readonly string[], rows: readonly CompareRow[]): string {
+  const header = ['', ...profiles]
+  const body = rows.map((r) => [r.label, ...r.cells])
+  const widths = header.map((_, col) => Math.max(...[header, ...body].map((cells) => (cells[col] ?? '').length)))
+  const line = (cells: readonly string[]): string => cells.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join('  ').trimEnd()
+  return ['', line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ''].join('\n')
+}
