@@ -2,7 +2,7 @@
  * The seeded population: one user per peer, a password derived from the seed (so a replayed run
  * logs in with the same credentials) and a directed contact graph of 3-5 contacts each.
  */
-import { createHash } from 'node:crypto'
+import { workloadPassword } from '@rebound/protocol'
 import type { Prng } from './prng.js'
 
 export const MIN_CONTACTS = 3
@@ -10,10 +10,8 @@ export const MAX_CONTACTS = 5
 /** Draws per contact before falling back to a full shuffle (only hit in tiny populations). */
 const MAX_DRAWS_PER_CONTACT = 20
 
-/** Not a secret worth protecting (test accounts), but unique per run seed and user. */
-export function derivePassword (seed: number, user: string): string {
-  return createHash('sha256').update(`rebound-loadgen:${seed}:${user}`).digest('base64url').slice(0, 24)
-}
+/** The account password of `user` in the run with `seed` (shared with rebound-swarm via protocol). */
+export const derivePassword: (seed: number, user: string) => string = workloadPassword
 
 export type ContactGraph = ReadonlyMap<string, readonly string[]>
 

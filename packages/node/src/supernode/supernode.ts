@@ -13,6 +13,7 @@ import {
 } from '@rebound/protocol'
 import { Backoff } from '../backoff.js'
 import type { SendOutcome } from '../client/client-session.js'
+import { verifiedSupernodes } from '../client/attach-round.js'
 import { rendezvousOwners } from '../hrw.js'
 import type { PeerNode } from '../libp2p.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -118,14 +119,7 @@ export class Supernode {
   }
 
   private onSupernodeList (list: SupernodeEntry[]): void {
-    const verified = list.filter((entry) => {
-      try {
-        verifyCertificate(entry.certificate, this.deps.clusterKey, { peerId: entry.peerId, nowMs: this.deps.now() })
-        return true
-      } catch {
-        return false
-      }
-    })
+    const verified = verifiedSupernodes(list, this.deps.clusterKey, this.deps.now())
     const next = new Set([this.self, ...verified.map((e) => e.peerId)])
     const changed = next.size !== this.live.size || [...next].some((id) => !this.live.has(id))
     this.list = verified
