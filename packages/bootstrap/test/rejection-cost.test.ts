@@ -123,5 +123,7 @@ test('a rejection costs well under 1% of a login', async (t) => {
   assert.ok(loginUs > 10_000, `a login at 2^14 costs milliseconds of CPU (${loginUs} us)`)
   assert.ok(report.ratioQueueFull < MAX_RATIO, JSON.stringify(report))
   assert.ok(report.ratioShedWithFraming < MAX_RATIO, JSON.stringify(report))
-  assert.ok(meteredUs > 0 && meteredUs <= queueFullUs, `the exported rejection CPU is a part of the measured cost: ${JSON.stringify(report)}`)
+  // The metric times one refusal in eight on the thread clock and counts it eight times: unbiased,
+  // but a GC pause inside a sampled refusal weighs eight-fold, so only the magnitude is checked.
+  assert.ok(meteredUs > 0 && meteredUs <= 3 * queueFullUs, `the exported rejection CPU is of the measured cost's magnitude: ${JSON.stringify(report)}`)
 })
