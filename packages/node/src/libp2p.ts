@@ -30,11 +30,12 @@ export async function createPeerNode (init: PeerNodeInit): Promise<PeerNode> {
       inboundConnectionThreshold: 1000,
       dialTimeout: 5000
     },
-    // Pings every second; a peer silent for 3-6 s is dropped (libp2p's default needs ~12 s to
-    // notice a frozen peer). A shorter timeout misfired here: on a saturated 2-core machine a
-    // healthy supernode's event loop can stall for over 500 ms while a batch of peers starts, and
-    // the monitor then aborted every session it held at once.
-    connectionMonitor: { protocolPrefix: PROTOCOL_PREFIX, pingInterval: 1000, pingTimeout: { minTimeout: 3000, maxTimeout: 6000 } },
+    // No connection monitor: it opens a new ping stream (yamux open + multistream-select) on every
+    // connection every interval, which at 1 s was most of an idle client's CPU and a supernode's
+    // with hundreds of clients. Liveness is checked where it matters, with frames on streams that
+    // exist anyway: the session keepalive (client <-> supernode), registry heartbeats, request
+    // deadlines. The ping service stays, for tools and for the login server's monitor.
+    connectionMonitor: { enabled: false },
     services: { ping: ping({ protocolPrefix: PROTOCOL_PREFIX }) },
     logger: libp2pLogger(init.log.child({ component: 'libp2p' }), init.debugFilter)
   })

@@ -21,7 +21,11 @@ export class NodeMetrics {
   readonly routed = new Counter({ name: 'rebound_supernode_routed_total', help: 'messages routed by result', labelNames: ['result'], registers: [this.registry] })
   readonly meshRequests = new Counter({ name: 'rebound_supernode_mesh_requests_total', help: 'mesh requests served by type', labelNames: ['type'], registers: [this.registry] })
 
-  constructor () {
-    collectDefaultMetrics({ register: this.registry })
+  /**
+   * Process metrics (CPU, heap, event-loop lag) only for a process of its own: a swarm hosts
+   * hundreds of peers in one process, and a default-metrics collector each is pure overhead.
+   */
+  constructor (options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics !== false) collectDefaultMetrics({ register: this.registry })
   }
 }

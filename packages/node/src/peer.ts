@@ -31,7 +31,7 @@ function defaultRandom (): number {
 }
 
 export class Peer {
-  readonly metrics = new NodeMetrics()
+  readonly metrics: NodeMetrics
   inbox: Inbox | undefined
   node!: PeerNode
   private agent: ClientAgent | undefined
@@ -46,6 +46,7 @@ export class Peer {
     this.now = deps.now ?? Date.now
     this.random = deps.random ?? defaultRandom
     this.startedAtMs = this.now()
+    this.metrics = new NodeMetrics({ processMetrics: deps.http !== false })
   }
 
   /** Supernode role: the certificate the registry issued (null until certified, or for a client). */

@@ -215,3 +215,55 @@ test('a supernode out of join tokens sheds with a redirect, and the client follo
   assert.deepEqual([status.counters.logins, status.counters.renewals, status.counters.attachFailures], [0, 0, 1])
   assert.match(await y.metrics.registry.getSingleMetricAsString('rebound_node_attaches_total'), /result="OVERLOADED"\} 1/)
 })
+
+test('a client leaves a frozen supernode within the silence bound, re-homes, and keeps no login server connection', async () => {
+  // The supernode is its own OS process, so that SIGSTOP freezes it and nothing else.
+  const NODE_BIN = fileURLToPath(new URL('../src/main.js', import.meta.url))
+  const liveSupernodes = async (): Promise<number> => {
+    const res = await fetch(`http://${NET}.1.1:7480/healthz`, { signal: AbortSignal.timeout(1000) })
+    return (await res.json() as { supernodes: number }).supernodes
+  }
+  const before = await liveSupernodes()
+  await mkdir(join(dir, 'sn-frozen'), { recursive: true })
+  const frozen = spawn(process.execPath, [NODE_BIN, '--listen', `${NET}.2.30`, '--data-dir', join(dir, 'sn-frozen'),
+    '--cluster-pubkey', publicKeyToBase64(key.publicKey), '--login-servers', loginAddr, '--supernode', '--operator-token', OPERATOR_TOKEN,
+    '--capacity', '10', '--heartbeat-ms', '500', '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] })
+  try {
+    const frozenId = await waitFor('frozen-to-be supernode certified', async () => {
+      try {
+        const res = await fetch(`http://${NET}.2.30:7480/status`, { signal: AbortSignal.timeout(500) })
+        const status = await res.json() as NodeStatus
+        return status.state === 'attached' ? status.peerId : undefined
+      } catch { return undefined }
+    })
+    await waitFor('the login server lists it', async () => (await liveSupernodes() > before ? true : undefined))
+    // Point a fresh client at the soon-frozen supernode only; the registry list it gets later has the others.
+    const user = 'zoe'
+    const first = await startPeer(user, `${NET}.2.31`, { user, password: `${user}-pw`, register: true })
+    await waitFor('zoe attached', () => attached(first))
+    await first.stop()
+    peers.splice(peers.indexOf(first), 1)
+    const path = join(dir, user, 'session.json')
+    const saved = JSON.parse(await readFile(path, 'utf8')) as { supernodes: Array<{ peerId: string }> }
+    const entry = saved.supernodes.find((s) => s.peerId === frozenId)
+    assert.ok(entry !== undefined, 'the login server listed the new supernode')
+    await writeFile(path, JSON.stringify({ ...saved, supernodes: [entry] }))
+    const zoe = await startPeer(user, `${NET}.2.31`, { user, password: `${user}-pw` })
+    assert.equal((await waitFor('zoe on the frozen-to-be supernode', () => attached(zoe))).supernode, frozenId)
+
+    frozen.kill('SIGSTOP')
+    const frozeAt = Date.now()
+    await waitFor('zoe notices the silence', () => (zoe.status().supernode !== frozenId ? true : undefined), 10_000)
+    const noticedMs = Date.now() - frozeAt
+    assert.ok(noticedMs <= 3000 + 1500, `noticed after ${noticedMs} ms`)
+    const rehomed = await waitFor('zoe re-homed', () => attached(zoe), 15_000)
+    assert.notEqual(rehomed.supernode, frozenId)
+    // Its first attach needed a login server (renew: the one cached supernode failed), then it hung up.
+    const loginPeer = loginAddr.split('/p2p/')[1]
+    await waitFor('login server connection closed', () => (zoe.node.getConnections().some((c) => c.remotePeer.toString() === loginPeer) ? undefined : true), 5000)
+  } finally {
+    frozen.kill('SIGCONT')
+    frozen.kill('SIGTERM')
+    await new Promise((resolve) => frozen.once('exit', resolve))
+  }
+})

@@ -18,6 +18,17 @@ export const MAX_SUPERNODE_LIST = 32
 /** Every request on the wire carries a deadline; none may ask for more than this. */
 export const MAX_DEADLINE_MS = 60_000
 
+/**
+ * Session keepalive, on the session stream itself (a frame, not a new ping stream per second):
+ * the client pings every SESSION_PING_INTERVAL_MS and gives up on a supernode it has not heard
+ * from for SESSION_SILENCE_MS (a frozen supernode's clients re-home); the supernode drops a client
+ * silent for SESSION_IDLE_MS. The silence bound stays at 3 s: a healthy supernode on a saturated
+ * 2-core machine was seen to stall its event loop for over 500 ms while a batch of peers started.
+ */
+export const SESSION_PING_INTERVAL_MS = 1000
+export const SESSION_SILENCE_MS = 3000
+export const SESSION_IDLE_MS = 10_000
+
 /** Default lifetimes. Tickets are long-lived so that resumption survives a login-server outage. */
 export const DEFAULT_TICKET_TTL_MS = 24 * 3600_000
 export const DEFAULT_CERT_TTL_MS = 3600_000

@@ -110,7 +110,8 @@ export type RegistryResponse = z.infer<typeof RegistryResponse>
 export const ClientFrame = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('attach'), ticket: Token }),
   z.strictObject({ type: z.literal('send'), message: ChatMessage, deadlineMs: DeadlineMs }),
-  z.strictObject({ type: z.literal('deliver-ack'), id: MessageId })
+  z.strictObject({ type: z.literal('deliver-ack'), id: MessageId }),
+  z.strictObject({ type: z.literal('ping') })
 ])
 export type ClientFrame = z.infer<typeof ClientFrame>
 
@@ -123,6 +124,7 @@ export const ServerFrame = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('send-result'), id: MessageId, ok: z.boolean(), code: z.enum(ERROR_CODES).optional() }),
   z.strictObject({ type: z.literal('deliver'), message: ChatMessage }),
+  z.strictObject({ type: z.literal('pong') }),
   ErrorReply
 ])
 export type ServerFrame = z.infer<typeof ServerFrame>

@@ -73,6 +73,9 @@ export function stormTable (results: ByProfile<StormResult>): string {
     ['mu x servers (logins/s)', ...list.map((r) => num(r?.muPerS))],
     ['ideal N/mu', ...list.map((r) => sec(r?.idealMs ?? null))],
     ...stormRows('storm:', list.map((r) => r?.first)),
+    ['idle cores: login servers / supernodes / swarms', ...list.map((r) => (r?.idle == null
+      ? '-'
+      : `${num(r.idle.loginServerCores, 2)} / ${num(r.idle.supernodeCores, 2)} / ${num(r.idle.swarmCores, 2)}`))],
     ...stormRows('resumption:', list.map((r) => r?.resumption)),
     ['peak login server RSS', ...list.map((r) => mib(r?.peakServerRssBytes))]
   ]

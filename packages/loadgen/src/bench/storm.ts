@@ -25,6 +25,8 @@ export const SUPERNODE_HEADROOM = 2.5
 export const REGISTER_CONNECTIONS = 8
 export const REGISTER_TIMEOUT_MS = 600_000
 export const STORM_POLL_MS = 1000
+/** How long the attached cluster is watched doing nothing, for the idle cost. */
+export const IDLE_WINDOW_MS = 10_000
 const STATUS_TIMEOUT_MS = 5000
 
 export interface StormPhase {
@@ -56,8 +58,18 @@ export interface StormResult {
   muPerS: number | null
   idealMs: number | null
   first: StormPhase
+  /** CPU the attached, idle cluster burns (keepalives, timers): what N clients cost at rest. */
+  idle: IdleCost | null
   resumption: StormPhase | null
   peakServerRssBytes: number | null
+}
+
+export interface IdleCost {
+  windowMs: number
+  /** Cores (CPU seconds per second) of the login servers, the supernodes and the swarms. */
+  loginServerCores: number | null
+  supernodeCores: number | null
+  swarmCores: number | null
 }
 
 function swarmSizes (clients: number, size: number): number[] {
@@ -103,6 +115,22 @@ async function cpuOf (urls: readonly string[]): Promise<number | null> {
   const samples = await scrapeAll(urls)
   const known = samples.map((s) => s?.cpuS).filter((v): v is number => v !== undefined)
   return known.length === 0 ? null : known.reduce((sum, v) => sum + v, 0)
+}
+
+/** CPU per second of each process group while the attached cluster sits idle for IDLE_WINDOW_MS. */
+async function idleCost (cluster: BenchCluster, swarmUrls: readonly string[], ctx: PartContext): Promise<IdleCost> {
+  const groups = [cluster.loginServerAddrs.map((_, i) => cluster.loginServerUrl(i)), cluster.supernodeUrls(), swarmUrls]
+  const before = await Promise.all(groups.map(async (urls) => await cpuOf(urls)))
+  const t0 = Date.now()
+  await sleep(IDLE_WINDOW_MS, ctx.signal)
+  const after = await Promise.all(groups.map(async (urls) => await cpuOf(urls)))
+  const windowMs = Date.now() - t0
+  const cores = (i: number): number | null => {
+    const b = before[i]
+    const a = after[i]
+    return b == null || a == null ? null : (a - b) / (windowMs / 1000)
+  }
+  return { windowMs, loginServerCores: cores(0), supernodeCores: cores(1), swarmCores: cores(2) }
 }
 
 async function stormPhase (cluster: BenchCluster, swarmUrls: readonly string[], start: () => Promise<void>, ctx: PartContext, log: Logger): Promise<StormPhase> {
@@ -160,7 +188,10 @@ export async function runStorm (ctx: PartContext, muOneServerPerS: number | null
         for (const spec of specs) await cluster.driver.start(spec)
       }, ctx, ctx.log)
       let resumption: StormPhase | null = null
+      let idle: IdleCost | null = null
       if (first.attach.reached === clients && !ctx.signal.aborted) {
+        idle = await idleCost(cluster, urls, ctx)
+        ctx.log.info({ profile: ctx.profile, idle }, 'idle cost')
         ctx.print(`  ${ctx.profile}: all attached; SIGKILL every swarm and restart them at once`)
         resumption = await stormPhase(cluster, urls, async () => {
           await Promise.all(names.map(async (name) => { await cluster.driver.kill(name, 'SIGKILL') }))
@@ -173,7 +204,7 @@ export async function runStorm (ctx: PartContext, muOneServerPerS: number | null
       return {
         clients, swarms: sizes.length, loginServers, supernodes, registered, muPerS,
         idealMs: muPerS === null ? null : (clients / muPerS) * 1000,
-        first, resumption, peakServerRssBytes: sampler.peakRssBytes
+        first, idle, resumption, peakServerRssBytes: sampler.peakRssBytes
       }
     } finally {
       await sampler.stop()

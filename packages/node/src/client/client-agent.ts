@@ -207,6 +207,7 @@ export class ClientAgent {
     const ticket = this.saved.ticket
     if (ticket === null) throw new ReboundError('INTERNAL', 'no ticket after login')
     const session = await this.attachAny(ticket, this.validSupernodes(this.deps.now()))
+    if (viaLoginServer) void this.login.hangUp()
     if (!viaLoginServer) {
       this.deps.metrics.counters.resumes++
       this.deps.log.info({ supernode: session.supernode }, 'resumed session with saved ticket')

@@ -1,11 +1,13 @@
 /**
  * A client's attached session: one long-lived stream to its supernode. The client sends chat
  * messages and waits for their end-to-end result; the supernode pushes deliveries, which are
- * stored durably before the client acknowledges them.
+ * stored durably before the client acknowledges them. The client pings on this stream and ends
+ * the session when its supernode has been silent for SESSION_SILENCE_MS (killed or frozen).
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  ClientFrame, FramedStream, ReboundError, SESSION_PROTOCOL, ServerFrame, describeError, verifyCertificate,
+  ClientFrame, FramedStream, ReboundError, SESSION_PING_INTERVAL_MS, SESSION_PROTOCOL, SESSION_SILENCE_MS, ServerFrame,
+  describeError, verifyCertificate,
   type ChatMessage, type ErrorCode, type Logger, type SupernodeEntry
 } from '@rebound/protocol'
 import type { KeyObject } from 'node:crypto'
@@ -38,6 +40,7 @@ export class ClientSession {
   readonly closed: Promise<void>
   private readonly pending = new Map<string, Pending>()
   private ended = false
+  private readonly keepalive: NodeJS.Timeout
 
   private constructor (
     private readonly framed: FramedStream,
@@ -46,6 +49,7 @@ export class ClientSession {
     private readonly log: Logger
   ) {
     this.supernode = supernode
+    this.keepalive = setInterval(() => { this.ping() }, SESSION_PING_INTERVAL_MS)
     this.closed = this.readLoop()
   }
 
@@ -103,6 +107,11 @@ export class ClientSession {
     this.framed.abort(new Error('session closed by client'))
   }
 
+  private ping (): void {
+    // A failed ping needs no handling here: the read loop ends the session on the silence.
+    this.framed.write({ type: 'ping' } satisfies ClientFrame, { signal: AbortSignal.timeout(SESSION_SILENCE_MS) }).catch(() => {})
+  }
+
   private settle (id: string, outcome: SendOutcome): void {
     const p = this.pending.get(id)
     if (p === undefined) return
@@ -114,8 +123,10 @@ export class ClientSession {
   private async readLoop (): Promise<void> {
     try {
       for (;;) {
-        const frame = await this.framed.read(ServerFrame)
-        if (frame.type === 'send-result') {
+        const frame = await this.framed.read(ServerFrame, { signal: AbortSignal.timeout(SESSION_SILENCE_MS) })
+        if (frame.type === 'pong') {
+          continue
+        } else if (frame.type === 'send-result') {
           this.settle(frame.id, frame.code === undefined ? { ok: frame.ok } : { ok: frame.ok, code: frame.code })
         } else if (frame.type === 'deliver') {
           // Stored (fsync'd) before the ack; if storing throws, the session ends unacknowledged.
@@ -132,6 +143,7 @@ export class ClientSession {
       this.framed.abort(err instanceof Error ? err : new Error(describeError(err)))
     } finally {
       this.ended = true
+      clearInterval(this.keepalive)
       for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, code: 'CLOSED' })
     }
   }

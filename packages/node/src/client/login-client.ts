@@ -75,6 +75,21 @@ export class LoginClient {
     })
   }
 
+  /**
+   * Close the kept streams and the connections to the login servers. An attached client needs
+   * none of them until its ticket runs low or its supernode list goes stale, and an idle
+   * connection costs a login server memory and its monitor's pings, times every client.
+   */
+  async hangUp (): Promise<void> {
+    for (const channel of this.channels.values()) channel.close()
+    this.channels.clear()
+    await Promise.all(this.servers.map(async (server) => {
+      await this.node.hangUp(server).catch((err: unknown) => {
+        this.log.debug({ server: server.toString(), err: String(err) }, 'hang-up failed')
+      })
+    }))
+  }
+
   private channel (server: Multiaddr): RequestChannel {
     const key = server.toString()
     let channel = this.channels.get(key)

@@ -1,9 +1,10 @@
 /**
  * One attached client, seen from its supernode: reads the client's sends and hands them to the
  * router, pushes deliveries and waits for the client's acknowledgement (the client stored it).
+ * Answers the client's keepalive pings; a client silent for SESSION_IDLE_MS is dropped.
  */
 import {
-  ClientFrame, FramedStream, ReboundError, describeError, errorCodeOf,
+  ClientFrame, FramedStream, ReboundError, SESSION_IDLE_MS, describeError, errorCodeOf,
   type ChatMessage, type Logger, type ServerFrame
 } from '@rebound/protocol'
 import type { SendOutcome } from '../client/client-session.js'
@@ -65,8 +66,10 @@ export class ServerSession {
   async serve (): Promise<void> {
     try {
       for (;;) {
-        const frame = await this.framed.read(ClientFrame)
-        if (frame.type === 'deliver-ack') {
+        const frame = await this.framed.read(ClientFrame, { signal: AbortSignal.timeout(SESSION_IDLE_MS) })
+        if (frame.type === 'ping') {
+          this.write({ type: 'pong' }).catch(() => { /* the session is gone: the read ends it */ })
+        } else if (frame.type === 'deliver-ack') {
           this.settle(frame.id, { ok: true })
         } else if (frame.type === 'send') {
           this.onSend(frame.message, frame.deadlineMs)

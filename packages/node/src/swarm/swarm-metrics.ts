@@ -7,9 +7,6 @@
 import { AggregatorRegistry, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Swarm } from './swarm.js'
 
-/** Only these are aggregated: each member registry also carries (identical) process metrics. */
-export const MEMBER_METRIC_PREFIX = 'rebound_'
-
 type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>
 
 export class SwarmMetrics {
@@ -32,10 +29,8 @@ export class SwarmMetrics {
   async text (): Promise<string> {
     const perMember: MetricsJson[] = []
     for (const peer of this.swarm.peers()) {
-      const registry = peer.metrics.registry
-      const names = registry.getMetricsAsArray().map((m) => m.name).filter((name) => name.startsWith(MEMBER_METRIC_PREFIX))
-      const values = await Promise.all(names.map(async (name) => await registry.getSingleMetric(name)?.get()))
-      perMember.push(values.filter((v) => v !== undefined) as MetricsJson)
+      // Members carry no process metrics (NodeMetrics processMetrics: false): only rebound_*.
+      perMember.push(await peer.metrics.registry.getMetricsAsJSON())
     }
     const own = await this.registry.metrics()
     if (perMember.length === 0) return own
