@@ -14,8 +14,12 @@
 import type { ConnectionGater, MultiaddrConnection } from '@libp2p/interface'
 import { TokenBucket } from '@rebound/protocol'
 
-/** Saved-up connection tokens, in seconds of the rate: a client cohort of half a second passes at once. */
-export const CONNECTION_BURST_S = 0.5
+/**
+ * Saved-up connection tokens, in seconds of the rate: a cohort of two seconds' worth passes at
+ * once. A refused connection carries no slot, only a blind backoff; at 0.5 s a 250-client storm
+ * had 100 refused for rate. The sustained rate still bounds a flood.
+ */
+export const CONNECTION_BURST_S = 2
 
 export type ConnectionRefusal = 'rate' | 'pending'
 

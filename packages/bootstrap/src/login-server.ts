@@ -171,7 +171,8 @@ export class LoginServer {
     const admission = this.admission = new AdmissionController({
       policy: this.policy(),
       limit: profile === 'naive' ? new FixedLimit(NAIVE_CONCURRENCY) : new AimdLimit({ initial: INITIAL_CONCURRENCY, ...init.tuning?.limit }),
-      capacity: new CapacityEstimator(await calibrate(init.scryptN))
+      // First guess until a saturated spell measures it: the initial limit's hashes in parallel.
+      capacity: new CapacityEstimator((INITIAL_CONCURRENCY * 1000) / await calibrate(init.scryptN))
     }, {
       clock: monotonic,
       ...(this.deps.schedule === undefined ? {} : { schedule: this.deps.schedule }),

@@ -4,7 +4,7 @@
  * path, which must cost under 1% of a login: an HMAC, a JSON encode and a few comparisons; no
  * scrypt, no Ed25519, no SQLite.
  */
-import { ReboundError, errorCodeOf, issueSlot, verifySlot, type ErrorReply, type SlotPayload } from '@rebound/protocol'
+import { ReboundError, authenticateSlot, errorCodeOf, issueSlot, type ErrorReply, type SlotPayload } from '@rebound/protocol'
 import { refusalReasonOf } from './admission/controller.js'
 import type { UsedSlots } from './admission/used-slots.js'
 import type { WaitingRoom } from './admission/waiting-room.js'
@@ -58,10 +58,16 @@ export class SlotDesk {
     this.earlyToleranceMs = init.earlyToleranceMs ?? SLOT_EARLY_TOLERANCE_MS
   }
 
-  /** Classify the slot a login brings. Throws SLOT_INVALID when forged, foreign, expired or replayed. */
+  /**
+   * Classify the slot a login brings. Throws SLOT_INVALID when forged, foreign or replayed. An
+   * authentic slot shown after its grace is a plain login: the client came back late (a busy
+   * machine, a long backoff), and refusing it would only cost it one more attempt; a late slot
+   * gains no priority, so accepting it gives a replay nothing either.
+   */
   check (token: string | undefined, who: Requester, nowMs: number): SlotCheck {
     if (token === undefined) return { kind: 'none' }
-    const payload = verifySlot(token, this.init.key, { user: who.user, peerId: who.peerId, server: this.init.serverPeerId(), nowMs })
+    const payload = authenticateSlot(token, this.init.key, { user: who.user, peerId: who.peerId, server: this.init.serverPeerId() })
+    if (payload.expiresAtMs <= nowMs) return { kind: 'none' }
     if (this.deps.used.has(payload.slotId)) throw new ReboundError('SLOT_INVALID', 'slot already used: a slot admits one login')
     if (nowMs < payload.dueAtMs - this.earlyToleranceMs) return { kind: 'early', token, payload }
     // Memory full of live slots: no priority rather than priority twice (used-slots.ts).

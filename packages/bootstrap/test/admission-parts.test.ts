@@ -5,7 +5,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { MultiaddrConnection } from '@libp2p/interface'
-import { AimdLimit, ConnectionGate, UsedSlots, WaitingRoom } from '../src/index.js'
+import { AimdLimit, CapacityEstimator, ConnectionGate, UsedSlots, WaitingRoom } from '../src/index.js'
 import { TokenBucket } from '@rebound/protocol'
 
 test('AIMD: +1 while in use and fast, x0.9 past twice the minimum latency, within its bounds', () => {
@@ -107,4 +107,24 @@ test('connection gate: a global rate and a pending cap, each refusal counted by 
   nowMs = 100
   assert.equal(gater.denyInboundConnection?.(fakeConnection()), false, 'refilled at 10/s')
   assert.equal(admitted, 5)
+})
+
+test('capacity is the completion rate while work waits; idle gaps and lone fast hashes do not move it', () => {
+  const mu = new CapacityEstimator(30)
+  const near = (value: number, expected: number): boolean => Math.abs(value - expected) < 1e-9
+  assert.ok(near(mu.perSecond, 30))
+  // Idle: completions 2 s apart with nobody waiting measure the arrivals, not the server.
+  for (let t = 0; t < 20_000; t += 2000) mu.onCompletion(t, false)
+  assert.ok(near(mu.perSecond, 30))
+  // Saturated: two hashes in parallel finishing in pairs every 100 ms, i.e. 20 per second.
+  let t = 100_000
+  for (let i = 0; i < 400; i++) {
+    t += i % 2 === 0 ? 100 : 0
+    mu.onCompletion(t, true)
+  }
+  assert.ok(Math.abs(mu.perSecond - 20) < 1.5, `converges on the delivered rate, got ${mu.perSecond}`)
+  // The gap that spans an idle spell (saturated now, idle before) is not a sample.
+  mu.onCompletion(t + 60_000, false)
+  mu.onCompletion(t + 120_000, true)
+  assert.ok(Math.abs(mu.perSecond - 20) < 1.5)
 })

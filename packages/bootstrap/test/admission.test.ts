@@ -197,8 +197,7 @@ test('AIMD in the loop: the limit grows while latency stays low and backs off wh
   assert.equal(controller.concurrencyLimit, 3)
   await controller.run('login', 10_000, job(140)) // > 2 x 50: x0.9 = 2.7
   assert.equal(controller.concurrencyLimit, 2)
-  // EWMA of service time: 50, 50, 50, then 50 + 0.1 x (140 - 50) = 59 ms; mu = 2 / 0.059 s.
-  assert.ok(Math.abs(controller.capacityPerS() - 2000 / 59) < 1e-9, `mu = limit / EWMA(service time), got ${controller.capacityPerS()}`)
+  assert.equal(controller.capacityPerS(), 50, 'one job at a time never saturated the server: mu stays at its first estimate')
   await assert.rejects(controller.run('login', 10_000, async () => { nowMs += 1; throw new Error('boom') }), /boom/)
   assert.equal(controller.concurrencyLimit, 2, 'a failed job is not a latency sample')
   assert.equal(controller.inflight, 0)

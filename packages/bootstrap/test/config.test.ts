@@ -41,7 +41,7 @@ test('a complete configuration parses, with the documented defaults', () => {
     scryptN: 16384,
     profile: 'defended',
     maxNewConnectionsPerS: 100,
-    maxPendingConnections: 64,
+    maxPendingConnections: 128,
     logLevel: 'info'
   })
 })

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RetryBudget } from '../src/client/retry-budget.js'
+import { JoinSchedule, SCHEDULE_SHARE } from '../src/supernode/join-schedule.js'
 import { NAIVE_RETRY_INTERVAL_MS, SLOT_JITTER_MS, createRetryPolicy } from '../src/client/retry-policy.js'
 
 test('defended retries: full jitter grows to the cap, obeys retryAfterMs, and a slot sets the time', () => {
@@ -41,4 +42,19 @@ test('retry budget: stops retries after a burst of failures, recovers with succe
   assert.equal(budget.canRetry(), true)
   for (let i = 0; i < 500; i++) budget.onSuccess()
   assert.equal(budget.available, 10)
+})
+
+test('join schedule: refused joins get places paced at 0.9 of the join rate, after the token, within the horizon', () => {
+  const schedule = new JoinSchedule(20, 5000) // places every 1000 / 18 ms
+  const spacing = 1000 / (20 * SCHEDULE_SHARE)
+  const first = schedule.place(0, 50)
+  assert.equal(first, 50, 'the first refused join comes back when the next token is due')
+  const places = Array.from({ length: 10 }, () => schedule.place(0, 50))
+  for (const [i, at] of places.entries()) assert.equal(at, Math.ceil(50 + (i + 1) * spacing))
+  // Later refusals queue behind the places handed out, however early they arrive.
+  assert.equal(schedule.place(100, 0), Math.ceil(50 + 11 * spacing) - 100)
+  // A long storm does not push places past the horizon.
+  for (let i = 0; i < 1000; i++) assert.ok(schedule.place(200, 0) <= 5000)
+  // After a quiet spell the schedule starts again from the next token.
+  assert.equal(schedule.place(600_000, 10), 10)
 })

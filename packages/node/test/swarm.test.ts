@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createLogger, generateClusterKey, privateKeyToPem, publicKeyToBase64, type NodeStatus } from '@rebound/protocol'
 import { NodeConfigSchema, Peer } from '../src/index.js'
-import type { LoadResult } from '../src/swarm/login-load.js'
+import type { LoadResult } from '@rebound/protocol'
 
 const NET = '127.98'
 const BOOTSTRAP_BIN = fileURLToPath(new URL('../../../bootstrap/dist/src/main.js', import.meta.url))

@@ -58,6 +58,10 @@ export const ErrorReply = z.strictObject({
   type: z.literal('error'),
   code: z.enum(ERROR_CODES),
   message: z.string().max(512),
+  /**
+   * Do not come back sooner. A supernode refusing a join as OVERLOADED means more: its join
+   * schedule's place for this client (come back then, plus a little jitter; node join-schedule.ts).
+   */
   retryAfterMs: z.number().int().nonnegative().max(3600_000).optional(),
   /** A signed place in the login server's waiting room (see slot.ts). */
   slot: Token.optional(),

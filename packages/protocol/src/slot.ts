@@ -53,15 +53,28 @@ export function issueSlot (init: IssueSlotInit, key: Buffer): { token: string, p
   return { token: `${body.toString('base64url')}.${mac.toString('base64url')}`, payload }
 }
 
-export interface VerifySlotOptions {
+export interface SlotBinding {
   user: string
   peerId: string
   server: string
+}
+
+export interface VerifySlotOptions extends SlotBinding {
   nowMs: number
 }
 
 /** Check a slot's MAC, binding and expiry (not its due time, nor replay: the caller does). */
 export function verifySlot (token: string, key: Buffer, options: VerifySlotOptions): SlotPayload {
+  const slot = authenticateSlot(token, key, options)
+  if (slot.expiresAtMs <= options.nowMs) throw new ReboundError('SLOT_INVALID', 'slot expired')
+  return slot
+}
+
+/**
+ * Check a slot's MAC and binding only: it was issued by a login server of this cluster, by this
+ * server, to this user and peer. Its times are the caller's to judge.
+ */
+export function authenticateSlot (token: string, key: Buffer, options: SlotBinding): SlotPayload {
   const dot = token.indexOf('.')
   if (token.length > MAX_TOKEN_LENGTH || dot <= 0) throw new ReboundError('SLOT_INVALID', 'malformed slot')
   const body = Buffer.from(token.slice(0, dot), 'base64url')
@@ -78,7 +91,6 @@ export function verifySlot (token: string, key: Buffer, options: VerifySlotOptio
   const slot = parsed.data
   if (slot.user !== options.user || slot.peerId !== options.peerId) throw new ReboundError('SLOT_INVALID', 'slot was issued to another user or peer')
   if (slot.server !== options.server) throw new ReboundError('SLOT_INVALID', 'slot was issued by another login server')
-  if (slot.expiresAtMs <= options.nowMs) throw new ReboundError('SLOT_INVALID', 'slot expired')
   return slot
 }
 

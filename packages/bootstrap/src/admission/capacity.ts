@@ -1,34 +1,48 @@
 /**
- * Measured login capacity mu (logins per second) = concurrency limit / mean hash service time.
- * The mean is an EWMA of recent hashes, so mu follows a machine that slows down under other load;
- * the limit is the adaptive one, so a server that learnt it has 2 usable cores does not promise 4.
- * The waiting room schedules slots from this number, so it is floored and capped: a wild sample
- * must not hand out a thousand slots per second, nor one per hour.
+ * Measured login capacity mu (logins per second): the rate at which hashes complete while work is
+ * waiting, i.e. while the server runs as fast as it can. An EWMA of the gaps between consecutive
+ * completions, counted only when the server was saturated at both ends of the gap; gaps while it
+ * was idle measure the arrivals, not the server, and are ignored (so mu neither decays in a quiet
+ * spell nor jumps when a lone hash finishes fast).
+ *
+ * Why not "limit / mean service time": that assumes `limit` hashes each progress at full speed.
+ * On a 2-core machine shared with other processes it overstated mu 3x when few hashes ran (a lone
+ * 50 ms hash said limit 6 -> 120/s) and understated it 2x when the limit had backed off during a
+ * storm (9/s against ~22/s delivered). The waiting room schedules slots from this number, so both
+ * errors cost the storm seconds: slots too dense bring clients back to be refused again, too
+ * sparse leave the server idle while clients wait. It is floored and capped all the same.
  */
 
-/** Weight of the newest sample: ~10 samples of memory, a quarter-second in a storm. */
-export const SERVICE_EWMA_ALPHA = 0.1
+/** Weight of the newest gap: ~20 completions of memory, about a second in a storm. */
+export const GAP_EWMA_ALPHA = 0.05
 export const MIN_CAPACITY_PER_S = 1
 export const MAX_CAPACITY_PER_S = 10_000
 
 export class CapacityEstimator {
-  private serviceMs: number
+  private gapMs: number
+  private lastCompletionMs: number | undefined
+  private lastSaturated = false
 
-  /** `initialServiceMs`: a calibration hash measured at start-up (login-server.ts). */
-  constructor (initialServiceMs: number) {
-    this.serviceMs = Math.max(initialServiceMs, 0.01)
+  /** `initialPerS`: the first estimate, from a calibration hash at start-up (login-server.ts). */
+  constructor (initialPerS: number) {
+    this.gapMs = 1000 / clamp(initialPerS)
   }
 
-  get meanServiceMs (): number {
-    return this.serviceMs
+  /** A hash finished at `nowMs`; `saturated`: work was waiting, so the next hash starts at once. */
+  onCompletion (nowMs: number, saturated: boolean): void {
+    if (saturated && this.lastSaturated && this.lastCompletionMs !== undefined) {
+      const gapMs = Math.max(0, nowMs - this.lastCompletionMs)
+      this.gapMs += GAP_EWMA_ALPHA * (gapMs - this.gapMs)
+    }
+    this.lastCompletionMs = nowMs
+    this.lastSaturated = saturated
   }
 
-  onSample (serviceMs: number): void {
-    this.serviceMs += SERVICE_EWMA_ALPHA * (Math.max(serviceMs, 0.01) - this.serviceMs)
+  get perSecond (): number {
+    return clamp(1000 / Math.max(this.gapMs, 1e-3))
   }
+}
 
-  perSecond (limit: number): number {
-    const mu = (limit * 1000) / this.serviceMs
-    return Math.min(MAX_CAPACITY_PER_S, Math.max(MIN_CAPACITY_PER_S, mu))
-  }
+function clamp (perS: number): number {
+  return Math.min(MAX_CAPACITY_PER_S, Math.max(MIN_CAPACITY_PER_S, perS))
 }

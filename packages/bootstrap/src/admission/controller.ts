@@ -132,7 +132,7 @@ export class AdmissionController {
 
   /** Measured capacity mu, in hashes per second. */
   capacityPerS (): number {
-    return this.capacity.perSecond(this.limit.current)
+    return this.capacity.perSecond
   }
 
   queueLength (cls: AdmissionClass): number {
@@ -216,9 +216,8 @@ export class AdmissionController {
   private finish (startedAtMs: number, sampled: boolean): void {
     const nowMs = this.clock()
     if (sampled) {
-      const serviceMs = nowMs - startedAtMs
-      this.limit.onSample(serviceMs, this.running, nowMs)
-      this.capacity.onSample(serviceMs)
+      this.limit.onSample(nowMs - startedAtMs, this.running, nowMs)
+      this.capacity.onCompletion(nowMs, this.queued > 0)
     }
     this.running--
     this.pump()

@@ -1,6 +1,6 @@
 /**
  * Slot ids already honoured by this server, so that a slot buys priority once. An id is kept
- * until its slot expires (after that verifySlot refuses the slot anyway), and the memory is
+ * until its slot expires (after that the slot desk treats it as a plain login, with no priority), and the memory is
  * bounded: the waiting room's horizon bounds how many slots can be live, and MAX_REMEMBERED_SLOTS
  * covers that horizon at a few thousand logins a second. Should it ever fill up, `remember`
  * says no and the caller treats the slot as a plain login: no priority is ever granted twice.

@@ -3,9 +3,8 @@
  * swarms report, attempts per client, when a run has recovered after overload, and the targets of
  * overload.md ("Targets for an excellent implementation").
  */
-import type { NodeStatus } from '@rebound/protocol'
+import type { NodeStatus, SecondRow } from '@rebound/protocol'
 import { nearestRankPercentile } from '../recovery.js'
-import type { SecondRow } from './load-client.js'
 
 export interface Percentiles {
   n: number

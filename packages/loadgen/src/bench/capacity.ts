@@ -4,9 +4,9 @@
  * server's CPU, and the CPU it spent rejecting (when it exports that). A falling goodput curve is
  * congestion collapse (overload.md section 5).
  */
-import { sleep } from '@rebound/protocol'
+import { sleep, type PhaseResult } from '@rebound/protocol'
 import { ms } from './bench-tables.js'
-import { runLoad, type PhaseResult } from './load-client.js'
+import { runLoad } from './load-client.js'
 import { measureMu, startReadyLoad, withCluster, type PartContext } from './part-context.js'
 import { delta, scrapeServer } from './server-metrics.js'
 

@@ -4,8 +4,9 @@
  * p99 under 2 x the unloaded p99, and the login server's peak memory while overloaded (overload.md
  * section 5: a metastable server stays down after the trigger is gone).
  */
+import type { PhaseResult, SecondRow } from '@rebound/protocol'
 import { LOGIN_DEADLINE_MS_OF_CLIENTS } from './storm-constants.js'
-import { runLoad, type PhaseResult, type SecondRow } from './load-client.js'
+import { runLoad } from './load-client.js'
 import { measureMu, startReadyLoad, withCluster, type PartContext } from './part-context.js'
 import { recoverySeconds } from './bench-stats.js'
 import { ServerSampler, scrapeServer } from './server-metrics.js'

@@ -1,10 +1,11 @@
 /**
  * Talking to a login load generator (`rebound-swarm --login-load`, docs/interfaces.md) over its
- * control port. Its result is validated with the schema below (the programs share no code besides
- * the protocol package, so this mirrors packages/node/src/swarm/load-stats.ts).
+ * control port. Its replies are validated with the protocol package's schemas (swarm-api.ts),
+ * the same ones the generator is typed against.
  */
-import { z } from 'zod'
-import { ReboundError, sleep } from '@rebound/protocol'
+import {
+  Accepted, LoadStatus, ReboundError, sleep, type LoadPlan, type LoadResult, type RegisterPlan
+} from '@rebound/protocol'
 import { getJson, postJson } from '../http.js'
 import { waitFor } from '../wait.js'
 
@@ -14,67 +15,15 @@ const REQUEST_TIMEOUT_MS = 3000
 const RUN_SLACK_MS = 30_000
 export const LOAD_READY_TIMEOUT_MS = 120_000
 
-const nullableMs = z.number().nullable()
-export const PhaseResult = z.object({
-  ratePerS: z.number().nullable(),
-  concurrency: z.number().nullable(),
-  durationMs: z.number(),
-  sent: z.number(),
-  ok: z.number(),
-  rejected: z.number(),
-  timeouts: z.number(),
-  failed: z.number(),
-  dropped: z.number(),
-  missed: z.number(),
-  goodputPerS: z.number(),
-  byCode: z.record(z.string(), z.number()),
-  p50Ms: nullableMs,
-  p99Ms: nullableMs,
-  maxMs: nullableMs,
-  rejectP50Ms: nullableMs
-})
-export type PhaseResult = z.infer<typeof PhaseResult>
 
-export const SecondRow = z.object({
-  t: z.number(), sent: z.number(), ok: z.number(), rejected: z.number(), timeouts: z.number(), failed: z.number(), p99Ms: nullableMs
-})
-export type SecondRow = z.infer<typeof SecondRow>
-
-export const LoadResult = z.object({
-  mode: z.enum(['open', 'closed']),
-  startedAtMs: z.number(),
-  endedAtMs: z.number(),
-  connections: z.number(),
-  loadCpuS: z.number(),
-  phases: z.array(PhaseResult),
-  seconds: z.array(SecondRow)
-})
-export type LoadResult = z.infer<typeof LoadResult>
-
-const LoadState = z.object({
-  state: z.enum(['preparing', 'ready', 'running', 'failed', 'stopped']),
-  error: z.string().nullable(),
-  connections: z.number(),
-  registered: z.number(),
-  runs: z.number(),
-  result: LoadResult.nullable().optional()
-})
-type LoadState = z.infer<typeof LoadState>
-
-export type LoadPlan =
-  | { mode: 'open', phases: Array<{ ratePerS: number, durationMs: number }> }
-  | { mode: 'closed', concurrency: number, durationMs: number }
-
-const Accepted = z.object({ accepted: z.literal(true), runs: z.number() })
-
-async function state (url: string): Promise<LoadState | undefined> {
-  const outcome = await getJson(`${url}/load`, LoadState, REQUEST_TIMEOUT_MS)
+async function state (url: string): Promise<LoadStatus | undefined> {
+  const outcome = await getJson(`${url}/load`, LoadStatus, REQUEST_TIMEOUT_MS)
   return outcome.ok ? outcome.value : undefined
 }
 
 /** Wait until the generator is ready (connected, own accounts registered); fails on its failure. */
 export async function waitLoadReady (url: string, signal: AbortSignal, isRunning: () => boolean): Promise<void> {
-  let last: LoadState | undefined
+  let last: LoadStatus | undefined
   await waitFor(async () => {
     last = await state(url)
     if (last?.state === 'failed') throw new ReboundError('UNAVAILABLE', `login load failed: ${last.error ?? '?'}`)
@@ -87,7 +36,7 @@ export async function waitLoadReady (url: string, signal: AbortSignal, isRunning
 }
 
 /** Start a job (POST `path`) and wait until the generator is ready again; returns its last state. */
-async function job (url: string, path: string, body: unknown, timeoutMs: number, signal: AbortSignal): Promise<LoadState> {
+async function job (url: string, path: string, body: LoadPlan | RegisterPlan, timeoutMs: number, signal: AbortSignal): Promise<LoadStatus> {
   const accepted = await postJson(`${url}${path}`, body, Accepted, REQUEST_TIMEOUT_MS)
   if (!accepted.ok) throw new ReboundError('UNAVAILABLE', `POST ${path} refused: ${accepted.message}`)
   const runs = accepted.value.runs
@@ -115,7 +64,7 @@ export async function runLoad (url: string, plan: LoadPlan, signal: AbortSignal)
 }
 
 /** Register accounts u<first>..u<first+count-1> (a swarm's); returns how many the generator has registered in all. */
-export async function registerUsers (url: string, range: { prefix: string, first: number, count: number, digits: number }, timeoutMs: number, signal: AbortSignal): Promise<number> {
+export async function registerUsers (url: string, range: RegisterPlan, timeoutMs: number, signal: AbortSignal): Promise<number> {
   const s = await job(url, '/register', range, timeoutMs, signal)
   return s.registered
 }

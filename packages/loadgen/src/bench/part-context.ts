@@ -6,7 +6,8 @@ import type { Logger, Profile } from '@rebound/protocol'
 import { ReboundError } from '@rebound/protocol'
 import { BenchCluster } from './bench-cluster.js'
 import type { BenchOptions } from './bench-options.js'
-import { runLoad, waitLoadReady, type PhaseResult } from './load-client.js'
+import type { PhaseResult } from '@rebound/protocol'
+import { runLoad, waitLoadReady } from './load-client.js'
 
 export interface PartContext {
   options: BenchOptions

@@ -9,7 +9,7 @@
 import { sleep, type Logger } from '@rebound/protocol'
 import { getJson } from '../http.js'
 import { httpUrl } from '../layout.js'
-import { SwarmStatus } from '../swarm-status.js'
+import { SwarmStatus } from '@rebound/protocol'
 import type { BenchCluster } from './bench-cluster.js'
 import { StormTracker, type Percentiles } from './bench-stats.js'
 import { registerUsers, waitLoadReady } from './load-client.js'

@@ -10,7 +10,7 @@ import { StormTracker, recoverySeconds, target, timePercentiles } from '../../sr
 import { formatTable, targetsTable } from '../../src/bench/bench-tables.js'
 import { evaluateTargets } from '../../src/bench/bench-targets.js'
 import type { CapacityResult } from '../../src/bench/capacity.js'
-import type { PhaseResult, SecondRow } from '../../src/bench/load-client.js'
+import type { PhaseResult, SecondRow } from '@rebound/protocol'
 
 function counters (over: Partial<NodeCounters> = {}): NodeCounters {
   return { ...Object.fromEntries(Object.keys(NodeCounters.shape).map((k) => [k, 0])) as NodeCounters, ...over }

@@ -180,6 +180,10 @@ export class ClientAgent {
       if (dueAtMs !== undefined) hints.slotDueAtMs = dueAtMs
     }
     const nowMs = this.deps.now()
+    // A supernode's join schedule is obeyed like a slot: no growing backoff on top of it.
+    if (this.defended && meta.scheduled === true && hints.retryAfterMs !== undefined && hints.slotDueAtMs === undefined) {
+      hints.slotDueAtMs = nowMs + hints.retryAfterMs
+    }
     const waitMs = this.retry.onFailure(hints, nowMs)
     this.state = 'backoff'
     this.deps.log.warn({ code, err: describeError(err), waitMs, failures: this.retry.failures, slot: slot !== null }, 'connect failed, backing off')
@@ -220,6 +224,10 @@ export class ClientAgent {
     try {
       const firstBoot = this.saved.savedAtMs === 0
       const slot = this.defended ? (this.saved.slot ?? undefined) : undefined
+      // A slot is shown once: the server marks it used on arrival, so a request that timed out
+      // here may still have spent it, and showing it again would be refused as a replay. A
+      // refusal hands out a new one (onFailure); a lost request falls back to plain backoff.
+      if (slot !== undefined) this.saved = { ...this.saved, slot: null }
       const grant = await this.login.login(() => { this.deps.metrics.counters.registrations++ }, firstBoot, slot)
       await this.accept(grant)
       this.loggedInAtMs = this.deps.now()

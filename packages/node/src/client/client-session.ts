@@ -69,7 +69,9 @@ export class ClientSession {
       await framed.write({ type: 'attach', ticket } satisfies ClientFrame, { signal })
       const reply = await framed.read(ServerFrame, { signal })
       if (reply.type === 'error') {
-        throw new ReboundError(reply.code, reply.message, { retryAfterMs: reply.retryAfterMs, redirect: reply.redirect })
+        // An OVERLOADED join refusal's retryAfterMs is a place in the supernode's join schedule.
+        const scheduled = reply.code === 'OVERLOADED' && reply.retryAfterMs !== undefined
+        throw new ReboundError(reply.code, reply.message, { retryAfterMs: reply.retryAfterMs, redirect: reply.redirect, scheduled })
       }
       if (reply.type !== 'attached') throw new ReboundError('BAD_REQUEST', `expected attached, got ${reply.type}`)
       // We dialled /p2p/<entry.peerId>, so Noise has authenticated that peer: its certificate must name it.

@@ -20,6 +20,7 @@ import type { NodeMetrics } from '../metrics.js'
 import { MESH_DEADLINE_MS, entryAddrs, meshRequest } from './mesh-client.js'
 import { PRESENCE_REPLICAS, PresenceDirectory } from './presence-directory.js'
 import { RegistryClient } from './registry-client.js'
+import { JoinSchedule } from './join-schedule.js'
 import { ServerSession } from './server-session.js'
 
 export const ATTACH_READ_TIMEOUT_MS = 5000
@@ -57,6 +58,7 @@ export class Supernode {
   private readonly registry: RegistryClient
   private readonly self: string
   private readonly joins: TokenBucket
+  private readonly joinSchedule: JoinSchedule
   private readonly stopController = new AbortController()
   private loop: Promise<void> | undefined
 
@@ -64,6 +66,7 @@ export class Supernode {
     this.registry = new RegistryClient(deps.node, init.loginServers, deps.random)
     this.self = deps.node.peerId.toString()
     this.joins = new TokenBucket(init.joinRate, init.joinBurst, deps.now)
+    this.joinSchedule = new JoinSchedule(init.joinRate)
   }
 
   get knownSupernodes (): number {
@@ -149,7 +152,8 @@ export class Supernode {
       }
       // Under a join storm, shed and redirect rather than fall over (Skype 2010: never self-terminate).
       if (!this.joins.tryTake()) {
-        throw new ReboundError('OVERLOADED', 'supernode join rate exceeded', { redirect: this.redirects(), retryAfterMs: this.joins.msUntilNext() })
+        const retryAfterMs = this.joinSchedule.place(this.deps.now(), this.joins.msUntilNext())
+        throw new ReboundError('OVERLOADED', 'supernode join rate exceeded', { redirect: this.redirects(), retryAfterMs })
       }
       replaced?.close('replaced by a newer session')
       session = new ServerSession(ticket.user, first.ticket, remote, this.deps.now(), framed, async (m, d) => await this.route(m, d), this.deps.log)

@@ -2,8 +2,10 @@
  * What the login load generator measured: per phase and per second, how many logins were sent,
  * admitted (a ticket before the deadline), rejected (an error reply), timed out (no reply before
  * the deadline: a late ticket is a failure too) or failed otherwise, and the latency of admitted
- * logins. Latencies kept are bounded; beyond the bound only counts grow.
+ * logins. Latencies kept are bounded; beyond the bound only counts grow. The shapes reported are
+ * the protocol package's (swarm-api.ts).
  */
+import type { LoginCounts, PhaseResult, SecondRow } from '@rebound/protocol'
 
 export type Outcome = 'ok' | 'rejected' | 'timeout' | 'failed'
 /** Latency samples kept per phase (a 20 s phase at 1000/s fits). */
@@ -11,42 +13,7 @@ export const MAX_LATENCIES_PER_PHASE = 50_000
 /** Per-second rows kept (an hour). */
 export const MAX_SECONDS = 3600
 
-export interface Counts {
-  sent: number
-  ok: number
-  rejected: number
-  timeouts: number
-  failed: number
-}
-
-export interface Percentiles {
-  p50Ms: number | null
-  p99Ms: number | null
-  maxMs: number | null
-}
-
-export interface PhaseResult extends Counts, Percentiles {
-  ratePerS: number | null
-  concurrency: number | null
-  durationMs: number
-  /** Arrivals not sent: every connection already had its maximum of streams in flight. */
-  dropped: number
-  /** Arrivals skipped after a stall of the generator itself. */
-  missed: number
-  /**
-   * Admitted logins completed inside the phase's own window, per second of it: a steady-state
-   * rate (requests of the phase that completed after it ended do not inflate it).
-   */
-  goodputPerS: number
-  byCode: Record<string, number>
-  rejectP50Ms: number | null
-}
-
-export interface SecondRow extends Counts {
-  /** Second since the run started; outcomes are counted in the second they completed. */
-  t: number
-  p99Ms: number | null
-}
+type Percentiles = Pick<PhaseResult, 'p50Ms' | 'p99Ms' | 'maxMs'>
 
 /** Nearest-rank percentile of sorted values; null when empty. */
 export function percentileOfSorted (sorted: readonly number[], p: number): number | null {
@@ -60,16 +27,16 @@ function percentiles (values: number[]): Percentiles {
   return { p50Ms: percentileOfSorted(sorted, 50), p99Ms: percentileOfSorted(sorted, 99), maxMs: sorted.at(-1) ?? null }
 }
 
-const zero = (): Counts => ({ sent: 0, ok: 0, rejected: 0, timeouts: 0, failed: 0 })
+const zero = (): LoginCounts => ({ sent: 0, ok: 0, rejected: 0, timeouts: 0, failed: 0 })
 
-function bump (c: Counts, outcome: Outcome): void {
+function bump (c: LoginCounts, outcome: Outcome): void {
   if (outcome === 'ok') c.ok++
   else if (outcome === 'rejected') c.rejected++
   else if (outcome === 'timeout') c.timeouts++
   else c.failed++
 }
 
-interface PhaseAcc extends Counts {
+interface PhaseAcc extends LoginCounts {
   okInWindow: number
   dropped: number
   latencies: number[]
@@ -91,7 +58,7 @@ export function phaseWindows (durationsMs: readonly number[]): PhaseWindow[] {
 
 export class LoadRecorder {
   private readonly phases: PhaseAcc[]
-  private readonly seconds: Array<Counts & { latencies: number[] }> = []
+  private readonly seconds: Array<LoginCounts & { latencies: number[] }> = []
 
   constructor (private readonly windows: readonly PhaseWindow[]) {
     this.phases = windows.map(() => ({ ...zero(), okInWindow: 0, dropped: 0, latencies: [], rejectLatencies: [], byCode: {} }))

@@ -10,11 +10,12 @@ import { performance } from 'node:perf_hooks'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import {
-  LOGIN_PROTOCOL, LoginResponse, ReboundError, describeError, errorCodeOf, request, sleep, type LoginRequest, type Logger
+  LOGIN_PROTOCOL, LoginResponse, MAX_REGISTER_USERS, ReboundError, describeError, errorCodeOf, request, sleep,
+  type LoadPlan, type LoadResult, type LoadState, type LoginRequest, type Logger, type RegisterPlan
 } from '@rebound/protocol'
 import { memberUser, swarmPassword } from './accounts.js'
 import { createLoadNode, type LoadNode } from './load-node.js'
-import { LoadRecorder, phaseWindows, type Outcome, type PhaseResult, type SecondRow } from './load-stats.js'
+import { LoadRecorder, phaseWindows, type Outcome } from './load-stats.js'
 import { OpenLoopSchedule, type LoadPhase } from './open-loop.js'
 import type { MemberIdentity } from './swarm-config.js'
 
@@ -30,44 +31,15 @@ export const CONNECT_ATTEMPTS = 5
 export const CONNECT_RETRY_MS = 500
 /** Registrations in flight: a few more than the server hashes at once keeps it busy without queueing. */
 export const REGISTER_CONCURRENCY = 8
-/** Accounts one POST /register may create. */
-export const MAX_REGISTER_USERS = 100_000
 export const REGISTER_ATTEMPTS = 5
 /** Slack after the last deadline for the last replies to be counted. */
 const DRAIN_SLACK_MS = 2000
-/** Longest run accepted (phases together). */
-export const MAX_RUN_MS = 10 * 60_000
-
-export type LoadPlan =
-  | { mode: 'open', phases: LoadPhase[] }
-  | { mode: 'closed', concurrency: number, durationMs: number }
-
-export type LoadState = 'preparing' | 'ready' | 'running' | 'failed' | 'stopped'
-
-export interface LoadResult {
-  mode: LoadPlan['mode']
-  startedAtMs: number
-  endedAtMs: number
-  connections: number
-  /** CPU seconds of this load process during the run (it shares the machine with the server). */
-  loadCpuS: number
-  phases: PhaseResult[]
-  seconds: SecondRow[]
-}
 
 interface Client {
   node: LoadNode
   user: string
   password: string
   outstanding: number
-}
-
-/** Accounts named like a swarm's members: `${prefix}${first + i, zero-padded to digits}`. */
-export interface UserRange {
-  prefix: string
-  first: number
-  count: number
-  digits: number
 }
 
 export interface LoginLoadInit {
@@ -164,7 +136,7 @@ export class LoginLoad {
    * Register the accounts of a swarm (users `range`) through these clients, in the background:
    * before a storm the accounts must exist, and registering is not what a storm measures.
    */
-  startRegister (range: UserRange): void {
+  startRegister (range: RegisterPlan): void {
     if (this.state !== 'ready') throw new ReboundError('BUSY', `login load is ${this.state}`)
     if (range.count > MAX_REGISTER_USERS) throw new ReboundError('BAD_REQUEST', `at most ${MAX_REGISTER_USERS} users`)
     this.state = 'running'

@@ -1,6 +1,7 @@
 /**
- * The swarm's one HTTP control port: GET /status (every started member's NodeStatus), /metrics
- * (aggregated), /healthz, POST /messages from a named member, GET /inbox of a named member.
+ * The swarm's one HTTP control port: GET /status (every started member's NodeStatus: SwarmStatus,
+ * protocol swarm-api.ts), /metrics (aggregated), /healthz, POST /messages from a named member,
+ * GET /inbox of a named member.
  */
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'

@@ -4,7 +4,7 @@
  * shared, so thousands of real clients fit on one machine (a process costs ~85 MiB, a member ~0.5).
  * Members start evenly spread over a window (0 = all at once: a mass restart).
  */
-import { ReboundError, describeError, sleep, type Logger, type NodeStatus, type SendResult } from '@rebound/protocol'
+import { ReboundError, describeError, sleep, type Logger, type NodeStatus, type SendResult, type SwarmStatus } from '@rebound/protocol'
 import { Peer } from '../peer.js'
 import { memberConfig, memberIdentity, type MemberIdentity, type SwarmConfig } from './swarm-config.js'
 
@@ -16,14 +16,6 @@ interface Member {
   state: MemberState
   /** Settles when this member's start has finished or failed. */
   started: Promise<void>
-}
-
-export interface SwarmStatus {
-  count: number
-  started: number
-  failed: number
-  /** Every started member, in member order. */
-  members: NodeStatus[]
 }
 
 export interface SwarmDeps {
