@@ -18,7 +18,7 @@ export const DEFAULT_MAX_NEW_CONNECTIONS_PER_S = 100
  * libp2p's default is 10. A reboot wave's cohort arrives at once and each of its clients needs its
  * one handshake anyway; at 64, a 250-client storm on 2 busy cores had 86 refused for "pending",
  * each a blind backoff and an attempt. 128 absorbs such a cohort while a flood of handshakes
- * that never finish still holds at most 128 places for the 3 s upgrade timeout.
+ * that never finish still holds at most 128 places until the 5 s upgrade timeout.
  */
 export const DEFAULT_MAX_PENDING_CONNECTIONS = 128
 export const SUMMARY = 'Login server: accounts, session tickets and the supernode registry, sharing one SQLite store with its peers.'

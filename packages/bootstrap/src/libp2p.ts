@@ -25,14 +25,16 @@ export const NAIVE_MAX_PENDING_CONNECTIONS = 256
 
 /**
  * Connection-level admission (connection-gate.ts). libp2p's own pending cap is set to
- * PENDING_BACKSTOP_FACTOR x ours: it counts a little longer than the gate does (from accept, not
- * from the gater call), and must not refuse, uncounted, before the gate does.
+ * PENDING_BACKSTOP_FACTOR x (our pending cap + the gate's hold queue): it counts from accept, so
+ * held connections count too, and it must not refuse, uncounted, before the gate does.
  */
 export const PENDING_BACKSTOP_FACTOR = 2
 
 export interface ConnectionLimits {
   gater: ConnectionGater
   maxPendingConnections: number
+  /** Connections the gate may hold besides the pending ones. */
+  maxHeldConnections: number
   /** A connection that has not finished Noise + yamux by then is dropped (libp2p default: 30 s). */
   inboundUpgradeTimeoutMs: number
 }
@@ -60,7 +62,7 @@ export async function startServerNode (init: ServerNodeInit): Promise<ServerNode
     connectionManager: {
       // Every client of the cluster connects here to log in; the defaults (300) prune them.
       maxConnections: 2000,
-      maxIncomingPendingConnections: limits === undefined ? NAIVE_MAX_PENDING_CONNECTIONS : PENDING_BACKSTOP_FACTOR * limits.maxPendingConnections,
+      maxIncomingPendingConnections: limits === undefined ? NAIVE_MAX_PENDING_CONNECTIONS : PENDING_BACKSTOP_FACTOR * (limits.maxPendingConnections + limits.maxHeldConnections),
       // The default, 5 connections per second per address, refuses a local cluster's start-up;
       // the gate's global bucket is the limit that matters (every local peer may share one address).
       inboundConnectionThreshold: 1000,

@@ -19,7 +19,7 @@ import { INITIAL_CONCURRENCY, NAIVE_CONCURRENCY, admissionPolicy, type Admission
 import { UsedSlots } from './admission/used-slots.js'
 import { WaitingRoom } from './admission/waiting-room.js'
 import { DEFAULT_MAX_NEW_CONNECTIONS_PER_S, DEFAULT_MAX_PENDING_CONNECTIONS, type BootstrapConfig } from './config.js'
-import { ConnectionGate } from './connection-gate.js'
+import { ConnectionGate, HOLD_SHARE_OF_UPGRADE, MAX_HELD_CONNECTIONS, MAX_HOLD_MS } from './connection-gate.js'
 import { threadCpuMicros } from './cpu-clock.js'
 import { startServerNode, type ConnectionLimits, type ServerNode } from './libp2p.js'
 import { LiveSupernodes } from './live-supernodes.js'
@@ -35,10 +35,12 @@ export const REQUEST_READ_TIMEOUT_MS = 5000
 /** Streams per connection and protocol: one exchange at a time is normal, a few retries overlap. */
 export const MAX_INBOUND_STREAMS = 8
 /**
- * A handshake not finished by then is dropped, so connections that never complete Noise hold a
- * pending place for 3 s, not libp2p's default 30 s (a loopback handshake takes ~10 ms).
+ * A connection not upgraded by then (counted from accept: the gate's hold, then Noise + yamux) is
+ * dropped, so connections that never complete Noise hold a pending place for at most 5 s less
+ * their hold, not libp2p's default 30 s (a loopback handshake takes ~10 ms; on 2 saturated cores
+ * in a 1000-client storm, up to a second or two). Clients dial with a 5 s timeout too.
  */
-export const INBOUND_UPGRADE_TIMEOUT_MS = 3000
+export const INBOUND_UPGRADE_TIMEOUT_MS = 5000
 /** Calibration hashes at start-up; the fastest is the first estimate of a hash's cost (mu). */
 export const CALIBRATION_HASHES = 2
 /** How often rows of expired certificates are deleted (any server may do it; it is idempotent). */
@@ -224,16 +226,19 @@ export class LoginServer {
     if (this.profile === 'naive') return undefined
     const { init } = this
     const maxPendingConnections = init.maxPendingConnections ?? DEFAULT_MAX_PENDING_CONNECTIONS
+    const inboundUpgradeTimeoutMs = init.tuning?.inboundUpgradeTimeoutMs ?? INBOUND_UPGRADE_TIMEOUT_MS
     const gate = this.gate = new ConnectionGate({
       maxNewConnectionsPerS: init.maxNewConnectionsPerS ?? DEFAULT_MAX_NEW_CONNECTIONS_PER_S,
       maxPendingConnections,
+      // The upgrade timeout runs from accept: a hold may use 60% of it, the handshake the rest.
+      maxHoldMs: Math.min(MAX_HOLD_MS, Math.floor(inboundUpgradeTimeoutMs * HOLD_SHARE_OF_UPGRADE)),
       ...(init.tuning?.connectionBurst === undefined ? {} : { burst: init.tuning.connectionBurst })
     }, {
       clock: monotonic,
       onRefused: (reason) => { metrics.connectionsRefused.inc({ reason }) },
       onAdmitted: () => { metrics.connectionsAdmitted.inc() }
     })
-    return { gater: gate.gater(), maxPendingConnections, inboundUpgradeTimeoutMs: init.tuning?.inboundUpgradeTimeoutMs ?? INBOUND_UPGRADE_TIMEOUT_MS }
+    return { gater: gate.gater(), maxPendingConnections, maxHeldConnections: MAX_HELD_CONNECTIONS, inboundUpgradeTimeoutMs }
   }
 
   private prune (): void {

@@ -86,27 +86,59 @@ function fakeConnection (): MultiaddrConnection & { close: () => void } {
   return target as unknown as MultiaddrConnection & { close: () => void }
 }
 
-test('connection gate: a global rate and a pending cap, each refusal counted by reason', () => {
+/** Timers on the fake clock: run every timer due by `nowMs`. */
+function fakeTimers (clock: () => number): { schedule: (fn: () => void, ms: number) => () => void, run: () => void } {
+  const timers = new Set<{ atMs: number, fn: () => void }>()
+  return {
+    schedule: (fn, ms) => {
+      const timer = { atMs: clock() + ms, fn }
+      timers.add(timer)
+      return () => { timers.delete(timer) }
+    },
+    run: () => {
+      for (const timer of [...timers].sort((a, b) => a.atMs - b.atMs)) {
+        if (timer.atMs > clock() || !timers.has(timer)) continue
+        timers.delete(timer)
+        timer.fn()
+      }
+    }
+  }
+}
+
+test('connection gate: over the rate or the pending cap a connection is held in order, refused only when the hold is full or too long', async () => {
   let nowMs = 0
   const refused: string[] = []
   let admitted = 0
-  const gate = new ConnectionGate({ maxNewConnectionsPerS: 10, maxPendingConnections: 3, burst: 4 },
-    { clock: () => nowMs, onRefused: (r) => refused.push(r), onAdmitted: () => { admitted++ } })
+  const timers = fakeTimers(() => nowMs)
+  const gate = new ConnectionGate({ maxNewConnectionsPerS: 10, maxPendingConnections: 3, burst: 4, maxHeld: 2, maxHoldMs: 1000 },
+    { clock: () => nowMs, onRefused: (r) => refused.push(r), onAdmitted: () => { admitted++ }, schedule: timers.schedule })
   const gater = gate.gater()
-  const conns = Array.from({ length: 5 }, fakeConnection)
+  const conns = Array.from({ length: 6 }, fakeConnection)
   const decisions = conns.map((c) => gater.denyInboundConnection?.(c))
-  assert.deepEqual(decisions, [false, false, false, true, true])
-  assert.deepEqual(refused, ['pending', 'pending'], 'the pending cap refuses first and spends no token')
-  assert.equal(gate.pendingCount, 3)
-  conns[0]?.close() // a handshake failed or timed out
+  assert.deepEqual(decisions.slice(0, 3), [false, false, false])
+  assert.ok(decisions[3] instanceof Promise && decisions[4] instanceof Promise, 'over the pending cap: held')
+  assert.equal(decisions[5], true, 'the hold queue is full: refused at once')
+  assert.deepEqual([refused, gate.pendingCount, gate.heldCount], [['pending'], 3, 2])
+
+  conns[0]?.close() // a handshake failed or timed out: the oldest held one goes in (token 4)
+  assert.equal(await decisions[3], false)
   void gater.denyInboundUpgradedConnection?.({} as never, conns[1] as MultiaddrConnection) // a handshake finished
-  assert.equal(gate.pendingCount, 1)
-  assert.equal(gater.denyInboundConnection?.(fakeConnection()), false, 'the 4th token')
-  assert.equal(gater.denyInboundConnection?.(fakeConnection()), true)
-  assert.deepEqual(refused, ['pending', 'pending', 'rate'])
+  assert.equal(gate.heldCount, 1, 'a pending place but no token: still held')
   nowMs = 100
-  assert.equal(gater.denyInboundConnection?.(fakeConnection()), false, 'refilled at 10/s')
-  assert.equal(admitted, 5)
+  timers.run() // the next token is due
+  assert.equal(await decisions[4], false)
+  assert.deepEqual([gate.pendingCount, gate.heldCount, admitted], [3, 0, 5])
+
+  // Held too long: refused for what blocked it; a held connection its client closed leaves quietly.
+  const late = gater.denyInboundConnection?.(fakeConnection())
+  const quitter = fakeConnection()
+  const gone = gater.denyInboundConnection?.(quitter)
+  quitter.close()
+  assert.equal(await gone, true)
+  nowMs = 1100
+  timers.run()
+  assert.equal(await late, true)
+  assert.deepEqual(refused, ['pending', 'pending'])
 })
 
 test('capacity is the completion rate while work waits; idle gaps and lone fast hashes do not move it', () => {
@@ -127,4 +159,7 @@ test('capacity is the completion rate while work waits; idle gaps and lone fast 
   mu.onCompletion(t + 60_000, false)
   mu.onCompletion(t + 120_000, true)
   assert.ok(Math.abs(mu.perSecond - 20) < 1.5)
+  // A starved spell (2 per second) does not pull it under half the start-up estimate.
+  for (let i = 0; i < 400; i++) mu.onCompletion(t + 120_000 + (i + 1) * 500, true)
+  assert.ok(near(mu.perSecond, 15), `floored at 30 / 2, got ${mu.perSecond}`)
 })

@@ -9,6 +9,8 @@ import { nearestRankPercentile } from '../recovery.js'
 export interface Percentiles {
   n: number
   reached: number
+  /** The first client: what start-up (process, libp2p) cost before the storm reached the server. */
+  firstMs: number | null
   t50Ms: number | null
   t90Ms: number | null
   t99Ms: number | null
@@ -21,6 +23,7 @@ export function timePercentiles (times: ReadonlyArray<number | null>, n: number)
   return {
     n,
     reached: all.filter((t) => t !== null).length,
+    firstMs: all.reduce<number | null>((min, t) => (t === null ? min : min === null ? t : Math.min(min, t)), null),
     t50Ms: nearestRankPercentile(all, 50),
     t90Ms: nearestRankPercentile(all, 90),
     t99Ms: nearestRankPercentile(all, 99),
@@ -121,6 +124,18 @@ export interface Target {
   /** null when the part that measures it did not run. */
   met: boolean | null
   note: string
+}
+
+/**
+ * The rejection cost ratio R of overload.md's steady-overload rule, from the whole server process:
+ * what a level's CPU exceeds its accepted logins' cost by, per rejection, over the cost of a login
+ * (CPU per login at a load that refused nothing). Everything a
+ * refusal costs counts here, the libp2p stream, framing and reply included, not only the refusal
+ * path that rebound_login_rejection_cpu_seconds_total times. Null without the numbers.
+ */
+export function rejectionCostRatio (levelCpuS: number | null, accepted: number, rejected: number, loginCpuS: number | null): number | null {
+  if (levelCpuS === null || loginCpuS === null || loginCpuS <= 0 || rejected <= 0) return null
+  return Math.max(0, levelCpuS - accepted * loginCpuS) / (rejected * loginCpuS)
 }
 
 export function target (name: string, value: number | null, rule: Target['rule'], limit: number, unit: string, note = ''): Target {

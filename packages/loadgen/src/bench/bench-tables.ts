@@ -23,20 +23,20 @@ export const sec = (value: number | null | undefined): string => (value === null
 export const mib = (bytes: number | null | undefined): string => (bytes === null || bytes === undefined ? '-' : `${(bytes / 1048576).toFixed(0)} MiB`)
 
 export function capacityTable (results: ByProfile<CapacityResult>): string {
-  const header = ['profile', 'load', 'offered/s', 'sent/s', 'goodput/s', 'goodput/mu', 'p50 ms', 'p99 ms', 'rejected', 'timeouts', 'failed', 'dropped', 'server CPU s', 'reject CPU s', 'loadgen CPU s']
+  const header = ['profile', 'load', 'offered/s', 'sent/s', 'goodput/s', 'goodput/mu', 'p50 ms', 'p99 ms', 'rejected', 'timeouts', 'failed', 'dropped', 'server CPU s', 'reject CPU s', 'R', 'loadgen CPU s']
   const rows: string[][] = []
   for (const [profile, r] of Object.entries(results) as Array<[Profile, CapacityResult]>) {
     const c = r.closed
     rows.push([profile, `closed ${c.concurrency ?? '-'}`, '-', num(c.sent / (c.durationMs / 1000)), num(r.muPerS), '1.00', ms(c.p50Ms), ms(c.p99Ms),
-      String(c.rejected), String(c.timeouts), String(c.failed), '-', num(r.closedServerCpuS), '-', num(r.closedLoadCpuS)])
+      String(c.rejected), String(c.timeouts), String(c.failed), '-', num(r.closedServerCpuS), '-', '-', num(r.closedLoadCpuS)])
     for (const level of r.levels) {
       const p = level.phase
       rows.push([profile, `${level.multiple} x mu`, num(level.offeredPerS), num(p.sent / (p.durationMs / 1000)), num(p.goodputPerS), num(p.goodputPerS / r.muPerS, 2),
         ms(p.p50Ms), ms(p.p99Ms), String(p.rejected), String(p.timeouts), String(p.failed), String(p.dropped + p.missed), num(level.serverCpuS), num(level.rejectionCpuS, 2),
-        num(level.loadCpuS)])
+        level.rejectionCostRatio === null ? '-' : `${(level.rejectionCostRatio * 100).toFixed(1)}%`, num(level.loadCpuS)])
     }
   }
-  return formatTable('Part 1: capacity and goodput vs offered load (one login server)', header, rows)
+  return formatTable('Part 1: capacity and goodput vs offered load (one login server; R = whole-process CPU of a rejection / of a login)', header, rows)
 }
 
 function percentileCells (p: Percentiles | undefined): string[] {
@@ -47,6 +47,7 @@ function stormRows (label: string, phases: ReadonlyArray<StormPhase | null | und
   const cell = (f: (p: StormPhase) => string): string[] => phases.map((p) => (p === null || p === undefined ? '-' : f(p)))
   const pct = (which: 'login' | 'attach', i: number): string[] => phases.map((p) => (p === null || p === undefined ? '-' : percentileCells(p[which])[i] ?? '-'))
   return [
+    [`${label} first login`, ...cell((p) => sec(p.login.firstMs))],
     [`${label} login T50`, ...pct('login', 0)], [`${label} login T90`, ...pct('login', 1)],
     [`${label} login T99`, ...pct('login', 2)], [`${label} login T100`, ...pct('login', 3)],
     [`${label} attach T50`, ...pct('attach', 0)], [`${label} attach T99`, ...pct('attach', 2)], [`${label} attach T100`, ...pct('attach', 3)],

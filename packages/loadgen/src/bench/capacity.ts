@@ -8,6 +8,7 @@ import { sleep, type PhaseResult } from '@rebound/protocol'
 import { ms } from './bench-tables.js'
 import { runLoad } from './load-client.js'
 import { measureMu, startReadyLoad, withCluster, type PartContext } from './part-context.js'
+import { rejectionCostRatio } from './bench-stats.js'
 import { delta, scrapeServer } from './server-metrics.js'
 
 export const LOAD_MULTIPLES = [0.5, 1, 2, 5, 10] as const
@@ -26,10 +27,14 @@ export interface LevelResult {
   /** The server's own estimate of its capacity after the level, if it has one. */
   serverCapacityPerS: number | null
   loadCpuS: number
+  /** Whole-process cost of a rejection over a login's (bench-stats rejectionCostRatio). */
+  rejectionCostRatio: number | null
 }
 
 export interface CapacityResult {
   muPerS: number
+  /** Server CPU seconds per login at the lowest load that refused nothing (0.5 x mu). */
+  loginCpuS: number | null
   closed: PhaseResult
   closedServerCpuS: number | null
   closedLoadCpuS: number
@@ -68,10 +73,15 @@ export async function runCapacity (ctx: PartContext): Promise<CapacityResult> {
       if (phase === undefined) continue
       levels.push({
         multiple, offeredPerS, phase, serverCpuS: delta(b, a, 'cpuS'), rejectionCpuS: delta(b, a, 'rejectionCpuS'),
-        serverCapacityPerS: a?.capacityPerS ?? null, loadCpuS: result.loadCpuS
+        serverCapacityPerS: a?.capacityPerS ?? null, loadCpuS: result.loadCpuS, rejectionCostRatio: null
       })
       ctx.print(`  ${ctx.profile}: ${multiple} x mu: goodput ${phase.goodputPerS.toFixed(1)}/s, p99 ${ms(phase.p99Ms)} ms, rejected ${phase.rejected}, timeouts ${phase.timeouts}, dropped ${phase.dropped}`)
     }
-    return { muPerS, closed, closedServerCpuS: delta(before, afterClosed, 'cpuS'), closedLoadCpuS, levels, connections: ctx.options.loadConnections }
+    const closedServerCpuS = delta(before, afterClosed, 'cpuS')
+    // Not the closed loop: a defended server refuses some of its 32 outstanding requests too.
+    const base = levels.find((l) => l.phase.rejected === 0 && l.phase.ok > 0 && l.serverCpuS !== null)
+    const loginCpuS = base?.serverCpuS == null ? null : base.serverCpuS / base.phase.ok
+    for (const l of levels) l.rejectionCostRatio = rejectionCostRatio(l.serverCpuS, l.phase.ok, l.phase.rejected, loginCpuS)
+    return { muPerS, loginCpuS, closed, closedServerCpuS, closedLoadCpuS, levels, connections: ctx.options.loadConnections }
   })
 }

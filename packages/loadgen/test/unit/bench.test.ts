@@ -6,9 +6,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { NodeCounters, type NodeStatus } from '@rebound/protocol'
 import { BenchOptionsSchema, resolveSizes, SIZES } from '../../src/bench/bench-options.js'
-import { StormTracker, recoverySeconds, target, timePercentiles } from '../../src/bench/bench-stats.js'
+import { StormTracker, recoverySeconds, rejectionCostRatio, target, timePercentiles } from '../../src/bench/bench-stats.js'
 import { formatTable, targetsTable } from '../../src/bench/bench-tables.js'
-import { evaluateTargets } from '../../src/bench/bench-targets.js'
+import { evaluateTargets, peakGoodput } from '../../src/bench/bench-targets.js'
 import type { CapacityResult } from '../../src/bench/capacity.js'
 import type { PhaseResult, SecondRow } from '@rebound/protocol'
 
@@ -36,8 +36,8 @@ test('storm tracker: first login and first attach after t0, over all N (never = 
     member('c', { state: 'backoff', counters: counters({ loginFailures: 3 }) })
   ])
   assert.equal(tracker.attached, 2)
-  assert.deepEqual(tracker.login(), { n: 4, reached: 2, t50Ms: 1900, t90Ms: null, t99Ms: null, t100Ms: null })
-  assert.deepEqual(tracker.attach(), { n: 4, reached: 2, t50Ms: 2000, t90Ms: null, t99Ms: null, t100Ms: null })
+  assert.deepEqual(tracker.login(), { n: 4, reached: 2, firstMs: 500, t50Ms: 1900, t90Ms: null, t99Ms: null, t100Ms: null })
+  assert.deepEqual(tracker.attach(), { n: 4, reached: 2, firstMs: 700, t50Ms: 2000, t90Ms: null, t99Ms: null, t100Ms: null })
   // a: 4, b: 1, c: 3, d never seen: (4 + 1 + 3) / 4
   assert.equal(tracker.attemptsPerClient(), 2)
   assert.equal(tracker.loggedIn(), 2)
@@ -56,8 +56,8 @@ test('storm tracker: a restarted process (startedAtMs after t0) counts from 0, r
 })
 
 test('time percentiles: nearest rank over n, missing clients are never', () => {
-  assert.deepEqual(timePercentiles([100, 200, 300, 400], 4), { n: 4, reached: 4, t50Ms: 200, t90Ms: 400, t99Ms: 400, t100Ms: 400 })
-  assert.deepEqual(timePercentiles(Array.from({ length: 99 }, (_, i) => i + 1), 100), { n: 100, reached: 99, t50Ms: 50, t90Ms: 90, t99Ms: 99, t100Ms: null })
+  assert.deepEqual(timePercentiles([100, 200, 300, 400], 4), { n: 4, reached: 4, firstMs: 100, t50Ms: 200, t90Ms: 400, t99Ms: 400, t100Ms: 400 })
+  assert.deepEqual(timePercentiles(Array.from({ length: 99 }, (_, i) => i + 1), 100), { n: 100, reached: 99, firstMs: 1, t50Ms: 50, t90Ms: 90, t99Ms: 99, t100Ms: null })
 })
 
 function row (t: number, ok: number, p99Ms: number | null): SecondRow {
@@ -82,8 +82,8 @@ function phase (over: Partial<PhaseResult>): PhaseResult {
 
 function capacity (mu: number, goodputAt10: number, p99At05: number, p99At10: number): CapacityResult {
   const level = (multiple: number, goodputPerS: number, p99Ms: number): CapacityResult['levels'][number] =>
-    ({ multiple, offeredPerS: multiple * mu, phase: phase({ goodputPerS, p99Ms }), serverCpuS: 1, rejectionCpuS: null, serverCapacityPerS: null, loadCpuS: 0 })
-  return { muPerS: mu, closed: phase({}), closedServerCpuS: 1, closedLoadCpuS: 0, connections: 1, levels: [level(0.5, mu / 2, p99At05), level(10, goodputAt10, p99At10)] }
+    ({ multiple, offeredPerS: multiple * mu, phase: phase({ goodputPerS, p99Ms }), serverCpuS: 1, rejectionCpuS: null, serverCapacityPerS: null, loadCpuS: 0, rejectionCostRatio: 0.005 })
+  return { muPerS: mu, loginCpuS: 0.05, closed: phase({}), closedServerCpuS: 1, closedLoadCpuS: 0, connections: 1, levels: [level(0.5, mu / 2, p99At05), level(10, goodputAt10, p99At10)] }
 }
 
 test('targets: verdicts from the parts that ran, not measured where a part is missing', () => {
@@ -95,11 +95,24 @@ test('targets: verdicts from the parts that ran, not measured where a part is mi
   assert.equal(byName.get('naive goodput at 10 x mu')?.met, true)
   assert.equal(byName.get('naive collapses (either of the two above)')?.met, true)
   assert.equal(byName.get('defended storm login T99')?.met, null)
+  assert.equal(byName.get('defended rejection cost R at 10 x mu')?.met, true)
+  // A closed-loop mu under what a level delivered: goodput is judged against the level's.
+  const shedding = capacity(30, 36, 100, 150)
+  shedding.levels.push({ ...shedding.levels[1]!, multiple: 2, phase: phase({ goodputPerS: 40 }) })
+  assert.equal(peakGoodput(shedding), 40)
+  assert.equal(evaluateTargets({ capacity: { defended: shedding }, storm: {}, hysteresis: {} }).find((t) => t.name === 'defended goodput at 10 x mu')?.value, 0.9)
   assert.equal(byName.get('login server peak RSS at 10 x mu')?.met, null)
   assert.deepEqual([target('x', 3, '<', 2, '').met, target('x', 2, '>=', 2, '').met, target('x', Infinity, '<=', 2, '').met], [false, true, false])
   const text = targetsTable(targets)
-  assert.match(text, /defended goodput at 10 x mu\s+0\.95 x mu\s+>= 0\.90 x mu\s+met/)
+  assert.match(text, /defended goodput at 10 x mu\s+0\.95 x peak\s+>= 0\.90 x peak\s+met/)
   assert.match(text, /defended storm login T99\s+-\s+<= 1\.30 x N\/mu\s+not measured/)
+})
+
+test('rejection cost R: the CPU beyond the accepted logins, per rejection, over a login', () => {
+  // 10 s of CPU, 100 logins at 50 ms = 5 s, the other 5 s over 1000 rejections: 5 ms = 10% of a login.
+  assert.ok(Math.abs((rejectionCostRatio(10, 100, 1000, 0.05) ?? NaN) - 0.1) < 1e-12)
+  assert.equal(rejectionCostRatio(4, 100, 1000, 0.05), 0, 'less CPU than the logins (noise) is no cost, not a negative one')
+  assert.deepEqual([rejectionCostRatio(null, 1, 1, 0.05), rejectionCostRatio(1, 1, 0, 0.05), rejectionCostRatio(1, 1, 1, null)], [null, null, null])
 })
 
 test('tables: columns padded to the widest cell', () => {
