@@ -21,6 +21,26 @@ export const DEFAULT_MAX_NEW_CONNECTIONS_PER_S = 100
  * that never finish still holds at most 128 places until the 5 s upgrade timeout.
  */
 export const DEFAULT_MAX_PENDING_CONNECTIONS = 128
+/**
+ * Election (election/policy.ts). Two supernodes at least, so one loss never leaves the overlay
+ * without any; promote above 70% and demote below 40% mean utilisation (DESIGN; the gap between
+ * them is the hysteresis that keeps a promotion from being undone by the next demotion).
+ */
+export const DEFAULT_MIN_SUPERNODES = 2
+export const DEFAULT_PROMOTE_ABOVE = 0.7
+export const DEFAULT_DEMOTE_BELOW = 0.4
+/**
+ * Promotions a second per login server, after a burst of 10. A promoted peer's first heartbeat
+ * and its first clients take a few seconds to show in the load, so a slow steady rate keeps one
+ * storm of need from electing far more than it needs; 2/s still replaces 20 lost supernodes in ~5 s.
+ */
+export const DEFAULT_PROMOTION_RATE_PER_S = 2
+/**
+ * Elected certificates live 10 min (operators: --cert-ttl-ms): an elected peer is an ordinary
+ * machine that may vanish, and its certificate is what clients trust, so a demoted or dead one
+ * stops being accepted sooner. Renewed at half-life by heartbeats, like operators'.
+ */
+export const DEFAULT_ELECTED_CERT_TTL_MS = 10 * 60_000
 export const SUMMARY = 'Login server: accounts, session tickets and the supernode registry, sharing one SQLite store with its peers.'
 
 export const OPTIONS: OptionSpecs = {
@@ -41,6 +61,21 @@ export const OPTIONS: OptionSpecs = {
   },
   'max-pending-connections': {
     type: 'string', env: 'REBOUND_MAX_PENDING_CONNECTIONS', description: 'inbound connections still in their handshake, at most (defended)', default: String(DEFAULT_MAX_PENDING_CONNECTIONS)
+  },
+  'min-supernodes': {
+    type: 'string', env: 'REBOUND_MIN_SUPERNODES', description: 'promote candidates while fewer supernodes are live; never demote below it', default: String(DEFAULT_MIN_SUPERNODES)
+  },
+  'promote-above': {
+    type: 'string', env: 'REBOUND_PROMOTE_ABOVE', description: 'promote when mean supernode utilisation stays above this (0-1]', default: String(DEFAULT_PROMOTE_ABOVE)
+  },
+  'demote-below': {
+    type: 'string', env: 'REBOUND_DEMOTE_BELOW', description: 'demote an elected supernode when mean utilisation stays below this', default: String(DEFAULT_DEMOTE_BELOW)
+  },
+  'promotion-rate': {
+    type: 'string', env: 'REBOUND_PROMOTION_RATE', description: 'promotions per second by this server (defended; burst 10)', default: String(DEFAULT_PROMOTION_RATE_PER_S)
+  },
+  'elected-cert-ttl-ms': {
+    type: 'string', env: 'REBOUND_ELECTED_CERT_TTL_MS', description: 'elected supernode certificate lifetime', default: String(DEFAULT_ELECTED_CERT_TTL_MS)
   },
   'log-level': { type: 'string', env: 'REBOUND_LOG_LEVEL', description: 'pino log level', default: 'info' }
 }
@@ -67,8 +102,13 @@ export const BootstrapConfigSchema = z.object({
   profile: Profile.default('defended'),
   maxNewConnectionsPerS: z.coerce.number().positive().max(100_000).default(DEFAULT_MAX_NEW_CONNECTIONS_PER_S),
   maxPendingConnections: z.coerce.number().int().min(1).max(10_000).default(DEFAULT_MAX_PENDING_CONNECTIONS),
+  minSupernodes: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_MIN_SUPERNODES),
+  promoteAbove: z.coerce.number().gt(0).max(1).default(DEFAULT_PROMOTE_ABOVE),
+  demoteBelow: z.coerce.number().min(0).lt(1).default(DEFAULT_DEMOTE_BELOW),
+  promotionRate: z.coerce.number().positive().max(10_000).default(DEFAULT_PROMOTION_RATE_PER_S),
+  electedCertTtlMs: z.coerce.number().int().min(1000).max(7 * 24 * 3600_000).default(DEFAULT_ELECTED_CERT_TTL_MS),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')
-})
+}).refine((c) => c.demoteBelow < c.promoteAbove, { message: 'must be below --promote-above', path: ['demoteBelow'] })
 export type BootstrapConfig = z.infer<typeof BootstrapConfigSchema>
 
 /** The configuration, or undefined when --help was asked for. Throws ReboundError('BAD_CONFIG'). */

@@ -7,7 +7,7 @@
  * times a second, and a quarter-second of staleness is far below the heartbeat period.
  */
 import { MAX_SUPERNODE_LIST, type SupernodeEntry } from '@rebound/protocol'
-import type { Store, SupernodeRecord } from './store.js'
+import type { Store, SupernodeRecord, SupernodeLoad } from './store.js'
 
 /** How long one read of the registry table serves every request. */
 export const LIVE_LIST_CACHE_MS = 250
@@ -29,7 +29,9 @@ export interface LiveSupernodesDeps {
 interface Snapshot {
   fetchedAtMs: number
   candidates: SupernodeRecord[]
-  count: number
+  totals: SupernodeLoad
+  /** The elected supernode a demotion would drain first (election/policy.ts). */
+  leastLoadedElected: SupernodeRecord | undefined
 }
 
 export class LiveSupernodes {
@@ -60,7 +62,22 @@ export class LiveSupernodes {
 
   /** How many supernodes are live (not capped by the list size). */
   count (): number {
-    return this.current(this.deps.clock()).count
+    return this.current(this.deps.clock()).totals.count
+  }
+
+  /** Count, operators, clients and capacity of every live supernode (the election's input). */
+  totals (): SupernodeLoad {
+    return this.current(this.deps.clock()).totals
+  }
+
+  /** Mean utilisation of the live set (sum clients / sum capacity), 0 when none is live. */
+  utilisation (): number {
+    const { clients, capacity } = this.totals()
+    return capacity > 0 ? clients / capacity : 0
+  }
+
+  leastLoadedElected (): SupernodeRecord | undefined {
+    return this.current(this.deps.clock()).leastLoadedElected
   }
 
   /** Forget the cached rows, e.g. after certifying a new supernode, so that it is listed at once. */
@@ -75,7 +92,8 @@ export class LiveSupernodes {
     const fresh: Snapshot = {
       fetchedAtMs: nowMs,
       candidates: this.deps.store.liveSupernodes(nowMs, seenSinceMs, MAX_LIVE_CANDIDATES),
-      count: this.deps.store.countLiveSupernodes(nowMs, seenSinceMs)
+      totals: this.deps.store.supernodeTotals(nowMs, seenSinceMs),
+      leastLoadedElected: this.deps.store.leastLoadedElected(nowMs, seenSinceMs)
     }
     this.snapshot = fresh
     return fresh

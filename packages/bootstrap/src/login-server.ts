@@ -18,9 +18,13 @@ import { AdmissionController, type Scheduler } from './admission/controller.js'
 import { INITIAL_CONCURRENCY, NAIVE_CONCURRENCY, admissionPolicy, type AdmissionClass, type AdmissionPolicy, type QueuePolicy } from './admission/policy.js'
 import { UsedSlots } from './admission/used-slots.js'
 import { WaitingRoom } from './admission/waiting-room.js'
-import { DEFAULT_MAX_NEW_CONNECTIONS_PER_S, DEFAULT_MAX_PENDING_CONNECTIONS, type BootstrapConfig } from './config.js'
+import {
+  DEFAULT_DEMOTE_BELOW, DEFAULT_ELECTED_CERT_TTL_MS, DEFAULT_MAX_NEW_CONNECTIONS_PER_S, DEFAULT_MAX_PENDING_CONNECTIONS,
+  DEFAULT_MIN_SUPERNODES, DEFAULT_PROMOTE_ABOVE, DEFAULT_PROMOTION_RATE_PER_S, type BootstrapConfig
+} from './config.js'
 import { ConnectionGate, HOLD_SHARE_OF_UPGRADE, MAX_HELD_CONNECTIONS, MAX_HOLD_MS } from './connection-gate.js'
 import { threadCpuMicros } from './cpu-clock.js'
+import { ElectionPolicy } from './election/policy.js'
 import { startServerNode, type ConnectionLimits, type ServerNode } from './libp2p.js'
 import { LiveSupernodes } from './live-supernodes.js'
 import { loginService } from './login-service.js'
@@ -46,7 +50,8 @@ export const CALIBRATION_HASHES = 2
 /** How often rows of expired certificates are deleted (any server may do it; it is idempotent). */
 export const PRUNE_INTERVAL_MS = 60_000
 
-type OptionalConfig = 'profile' | 'maxNewConnectionsPerS' | 'maxPendingConnections'
+type OptionalConfig = 'profile' | 'maxNewConnectionsPerS' | 'maxPendingConnections' |
+  'minSupernodes' | 'promoteAbove' | 'demoteBelow' | 'promotionRate' | 'electedCertTtlMs'
 
 export type LoginServerInit = Omit<BootstrapConfig, 'clusterKeyFile' | 'logLevel' | OptionalConfig> & Partial<Pick<BootstrapConfig, OptionalConfig>> & {
   clusterPrivateKey: KeyObject
@@ -71,6 +76,8 @@ export interface LoginServerDeps {
   monotonicClock?: () => number
   /** Timers of the admission queue sweep (setTimeout by default). */
   schedule?: Scheduler
+  /** In [0, 1): the jitter of the election's "not now" and ties in the supernode list (Math.random by default). */
+  random?: () => number
 }
 
 export type LoginServerHealthReply = LoginServerHealth & { profile: Profile }
@@ -168,8 +175,13 @@ export class LoginServer {
     const privateKey = await loadOrCreateIdentity(init.dataDir)
     const serverPeerId = peerIdFromPrivateKey(privateKey).toString()
     const store = this.store = Store.open(init.store)
-    const supernodes = this.supernodes = new LiveSupernodes({ heartbeatTimeoutMs: init.heartbeatTimeoutMs }, { store, clock })
-    const metrics = this.metrics = createMetrics({ countLiveSupernodes: () => supernodes.count(), admission: () => this.admission })
+    const random = this.deps.random ?? Math.random
+    const supernodes = this.supernodes = new LiveSupernodes({ heartbeatTimeoutMs: init.heartbeatTimeoutMs }, { store, clock, random })
+    const metrics = this.metrics = createMetrics({
+      countLiveSupernodes: () => supernodes.count(),
+      supernodeUtilisation: () => supernodes.utilisation(),
+      admission: () => this.admission
+    })
     const admission = this.admission = new AdmissionController({
       policy: this.policy(),
       limit: profile === 'naive' ? new FixedLimit(NAIVE_CONCURRENCY) : new AimdLimit({ initial: INITIAL_CONCURRENCY, ...init.tuning?.limit }),
@@ -188,9 +200,14 @@ export class LoginServer {
     const login = loginService(
       { ticketTtlMs: init.ticketTtlMs, scryptN: init.scryptN, clusterPrivateKey: init.clusterPrivateKey, clusterPublicKey },
       { store, admission, desk, supernodes, metrics, clock, cpu: threadCpuMicros, log: log.child({ component: 'login' }) })
-    const registry = registryService(
-      { operatorToken: init.operatorToken, certTtlMs: init.certTtlMs, clusterPrivateKey: init.clusterPrivateKey, clusterPublicKey },
-      { store, supernodes, metrics, clock, log: log.child({ component: 'registry' }) })
+    const registry = registryService({
+      operatorToken: init.operatorToken,
+      certTtlMs: init.certTtlMs,
+      electedCertTtlMs: init.electedCertTtlMs ?? DEFAULT_ELECTED_CERT_TTL_MS,
+      heartbeatTimeoutMs: init.heartbeatTimeoutMs,
+      clusterPrivateKey: init.clusterPrivateKey,
+      clusterPublicKey
+    }, { store, supernodes, metrics, election: this.election(clock, random), clock, log: log.child({ component: 'registry' }) })
     const serve = { readTimeoutMs: REQUEST_READ_TIMEOUT_MS }
     this.node = await startServerNode({
       listen: init.listen,
@@ -210,6 +227,18 @@ export class LoginServer {
     }, log.child({ component: 'http' }))
     this.pruneTimer = setInterval(() => { this.prune() }, PRUNE_INTERVAL_MS)
     this.pruneTimer.unref()
+  }
+
+  /** The naive profile elects without admission control (election/policy.ts ElectionInit). */
+  private election (clock: () => number, random: () => number): ElectionPolicy {
+    const { init } = this
+    return new ElectionPolicy({
+      minSupernodes: init.minSupernodes ?? DEFAULT_MIN_SUPERNODES,
+      promoteAbove: init.promoteAbove ?? DEFAULT_PROMOTE_ABOVE,
+      demoteBelow: init.demoteBelow ?? DEFAULT_DEMOTE_BELOW,
+      promotionRatePerS: init.promotionRate ?? DEFAULT_PROMOTION_RATE_PER_S,
+      admissionControl: this.profile !== 'naive'
+    }, { clock, random })
   }
 
   private policy (): AdmissionPolicy {

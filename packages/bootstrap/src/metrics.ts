@@ -24,6 +24,11 @@ export interface BootstrapMetrics {
   heartbeats: Counter
   certificatesIssued: Counter
   liveSupernodes: Gauge
+  supernodeUtilisation: Gauge
+  promotions: Counter
+  /** result: promoted, refused (bad ticket, already a supernode), or the not-now reason (no-need, not-best, budget). */
+  candidates: Counter<'result'>
+  demotions: Counter
 }
 
 /** What the admission gauges read (the AdmissionController). */
@@ -37,6 +42,8 @@ export interface AdmissionView {
 
 export interface MetricSources {
   countLiveSupernodes: () => number
+  /** Sum of clients / sum of capacity over the live supernodes. */
+  supernodeUtilisation: () => number
   /** Undefined until the server has built its admission controller. */
   admission: () => AdmissionView | undefined
 }
@@ -128,6 +135,20 @@ export function createMetrics (sources: MetricSources): BootstrapMetrics {
       help: 'supernodes heard from within the heartbeat timeout and holding a valid certificate',
       registers,
       collect () { this.set(sources.countLiveSupernodes()) }
+    }),
+    promotions: new Counter({ name: 'rebound_registry_promotions_total', help: 'candidates promoted to elected supernodes', registers }),
+    candidates: new Counter({
+      name: 'rebound_registry_candidates_total',
+      help: 'candidate requests by result (promoted, no-need, not-best, budget, refused)',
+      labelNames: ['result'],
+      registers
+    }),
+    demotions: new Counter({ name: 'rebound_registry_demotions_total', help: 'elected supernodes told to demote', registers }),
+    supernodeUtilisation: new Gauge({
+      name: 'rebound_registry_supernode_utilisation',
+      help: 'mean utilisation of the live supernodes: sum of clients / sum of capacity (0 when none)',
+      registers,
+      collect () { this.set(sources.supernodeUtilisation()) }
     })
   }
 }

@@ -13,7 +13,7 @@ import { ReboundError, SupernodeClass } from '@rebound/protocol'
 /** How long a write waits for another process's write lock before giving up with BUSY. */
 export const STORE_BUSY_TIMEOUT_MS = 5000
 /** Bumped when the tables change; a store written by a newer schema is refused. */
-export const STORE_SCHEMA_VERSION = 1
+export const STORE_SCHEMA_VERSION = 2
 
 export interface AccountRecord {
   user: string
@@ -35,6 +35,14 @@ export interface SupernodeRecord {
   expiresAtMs: number
 }
 
+/** The live supernode set in aggregate (its utilisation is clients / capacity); the election's input. */
+export interface SupernodeLoad {
+  count: number
+  operators: number
+  clients: number
+  capacity: number
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (
   user TEXT PRIMARY KEY,
@@ -54,10 +62,16 @@ CREATE TABLE IF NOT EXISTS supernodes (
   expires_at_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS supernodes_last_seen ON supernodes (last_seen_ms);
+CREATE TABLE IF NOT EXISTS demotions (
+  peer_id TEXT PRIMARY KEY,
+  demoted_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL
+);
 `
 const EXPECTED_COLUMNS: Record<string, string[]> = {
   accounts: ['user', 'salt', 'hash', 'scrypt_n', 'created_at_ms'],
-  supernodes: ['peer_id', 'addrs', 'class', 'certificate', 'clients', 'capacity', 'last_seen_ms', 'expires_at_ms']
+  supernodes: ['peer_id', 'addrs', 'class', 'certificate', 'clients', 'capacity', 'last_seen_ms', 'expires_at_ms'],
+  demotions: ['peer_id', 'demoted_at_ms', 'expires_at_ms']
 }
 
 // SQLite primary result codes (https://www.sqlite.org/rescode.html); errcode may be extended.
@@ -162,12 +176,74 @@ export class Store {
   }
 
   countLiveSupernodes (nowMs: number, seenSinceMs: number): number {
-    const row = this.guard(() => this.stmts.countLive.get(seenSinceMs, nowMs))
-    return Number(row?.n ?? 0)
+    return this.supernodeTotals(nowMs, seenSinceMs).count
   }
 
-  /** Drop supernodes whose certificate has expired: a row lives exactly as long as its certificate. */
+  /** Count, operators, clients and capacity of the live supernodes, in one bounded aggregate. */
+  supernodeTotals (nowMs: number, seenSinceMs: number): SupernodeLoad {
+    const row = this.guard(() => this.stmts.totals.get(seenSinceMs, nowMs))
+    return {
+      count: Number(row?.n ?? 0),
+      operators: Number(row?.operators ?? 0),
+      clients: Number(row?.clients ?? 0),
+      capacity: Number(row?.capacity ?? 0)
+    }
+  }
+
+  /** The live elected supernode with the lowest clients / capacity (ties: lowest peer id). */
+  leastLoadedElected (nowMs: number, seenSinceMs: number): SupernodeRecord | undefined {
+    const row = this.guard(() => this.stmts.leastLoadedElected.get(seenSinceMs, nowMs))
+    return row === undefined ? undefined : decodeSupernode(row)
+  }
+
+  /** The row of one supernode, live or not (undefined once pruned or demoted). */
+  getSupernode (peerId: string): SupernodeRecord | undefined {
+    const row = this.guard(() => this.stmts.getSupernode.get(peerId))
+    return row === undefined ? undefined : decodeSupernode(row)
+  }
+
+  /**
+   * Take an elected supernode off the list and remember the demotion until its certificate
+   * expires, so that every login server answers its heartbeats with "demote" and none lists it
+   * again. One transaction: no server sees it listed and demoted at once.
+   */
+  demoteSupernode (peerId: string, nowMs: number, certificateExpiresAtMs: number): void {
+    this.guard(() => {
+      this.db.exec('BEGIN IMMEDIATE')
+      try {
+        this.stmts.deleteSupernode.run(peerId)
+        this.stmts.insertDemotion.run(peerId, nowMs, certificateExpiresAtMs)
+        this.db.exec('COMMIT')
+      } catch (err) {
+        this.db.exec('ROLLBACK')
+        throw err
+      }
+    })
+  }
+
+  /** When `peerId` was demoted, if that demotion still stands (its certificate has not expired). */
+  demotedAtMs (peerId: string, nowMs: number): number | undefined {
+    const row = this.guard(() => this.stmts.getDemotion.get(peerId, nowMs))
+    return row === undefined ? undefined : Number(row.demoted_at_ms)
+  }
+
+  /** The most recent demotion by any server, for "one at a time". */
+  lastDemotionMs (): number | undefined {
+    const row = this.guard(() => this.stmts.lastDemotion.get())
+    return row?.at === null || row?.at === undefined ? undefined : Number(row.at)
+  }
+
+  /** A demoted peer promoted again is no longer demoted. */
+  clearDemotion (peerId: string): void {
+    this.guard(() => this.stmts.deleteDemotion.run(peerId))
+  }
+
+  /**
+   * Drop supernodes whose certificate has expired: a row lives exactly as long as its certificate.
+   * Demotions of expired certificates go too, except the newest, which "one at a time" still reads.
+   */
   pruneExpiredSupernodes (nowMs: number): number {
+    this.guard(() => this.stmts.pruneDemotions.run(nowMs))
     return Number(this.guard(() => this.stmts.pruneExpired.run(nowMs)).changes)
   }
 
@@ -189,7 +265,13 @@ export class Store {
   }
 }
 
-function prepareStatements (db: DatabaseSync): Record<'getAccount' | 'insertAccount' | 'upsertSupernode' | 'liveSupernodes' | 'countLive' | 'pruneExpired', StatementSync> {
+type StatementName = 'getAccount' | 'insertAccount' | 'upsertSupernode' | 'liveSupernodes' | 'totals' | 'pruneExpired' |
+  'leastLoadedElected' | 'getSupernode' | 'deleteSupernode' | 'insertDemotion' | 'getDemotion' | 'lastDemotion' |
+  'deleteDemotion' | 'pruneDemotions'
+
+const SUPERNODE_COLUMNS = 'peer_id, addrs, class, certificate, clients, capacity, last_seen_ms, expires_at_ms'
+
+function prepareStatements (db: DatabaseSync): Record<StatementName, StatementSync> {
   return {
     getAccount: db.prepare('SELECT user, salt, hash, scrypt_n, created_at_ms FROM accounts WHERE user = ?'),
     insertAccount: db.prepare(`INSERT INTO accounts (user, salt, hash, scrypt_n, created_at_ms) VALUES (?, ?, ?, ?, ?)
@@ -199,11 +281,24 @@ function prepareStatements (db: DatabaseSync): Record<'getAccount' | 'insertAcco
       ON CONFLICT (peer_id) DO UPDATE SET addrs = excluded.addrs, class = excluded.class, certificate = excluded.certificate,
       clients = excluded.clients, capacity = excluded.capacity, last_seen_ms = excluded.last_seen_ms,
       expires_at_ms = excluded.expires_at_ms`),
-    liveSupernodes: db.prepare(`SELECT peer_id, addrs, class, certificate, clients, capacity, last_seen_ms, expires_at_ms
+    liveSupernodes: db.prepare(`SELECT ${SUPERNODE_COLUMNS}
       FROM supernodes WHERE last_seen_ms >= ? AND expires_at_ms > ?
       ORDER BY CAST(clients AS REAL) / MAX(capacity, 1), random() LIMIT ?`),
-    countLive: db.prepare('SELECT COUNT(*) AS n FROM supernodes WHERE last_seen_ms >= ? AND expires_at_ms > ?'),
-    pruneExpired: db.prepare('DELETE FROM supernodes WHERE expires_at_ms <= ?')
+    totals: db.prepare(`SELECT COUNT(*) AS n, SUM(class = 'operator') AS operators, SUM(clients) AS clients, SUM(capacity) AS capacity
+      FROM supernodes WHERE last_seen_ms >= ? AND expires_at_ms > ?`),
+    leastLoadedElected: db.prepare(`SELECT ${SUPERNODE_COLUMNS}
+      FROM supernodes WHERE last_seen_ms >= ? AND expires_at_ms > ? AND class = 'elected'
+      ORDER BY CAST(clients AS REAL) / MAX(capacity, 1), peer_id LIMIT 1`),
+    getSupernode: db.prepare(`SELECT ${SUPERNODE_COLUMNS} FROM supernodes WHERE peer_id = ?`),
+    deleteSupernode: db.prepare('DELETE FROM supernodes WHERE peer_id = ?'),
+    pruneExpired: db.prepare('DELETE FROM supernodes WHERE expires_at_ms <= ?'),
+    insertDemotion: db.prepare(`INSERT INTO demotions (peer_id, demoted_at_ms, expires_at_ms) VALUES (?, ?, ?)
+      ON CONFLICT (peer_id) DO UPDATE SET demoted_at_ms = excluded.demoted_at_ms, expires_at_ms = excluded.expires_at_ms`),
+    getDemotion: db.prepare('SELECT demoted_at_ms FROM demotions WHERE peer_id = ? AND expires_at_ms > ?'),
+    lastDemotion: db.prepare('SELECT MAX(demoted_at_ms) AS at FROM demotions'),
+    deleteDemotion: db.prepare('DELETE FROM demotions WHERE peer_id = ?'),
+    pruneDemotions: db.prepare(`DELETE FROM demotions WHERE expires_at_ms <= ?
+      AND demoted_at_ms < (SELECT MAX(demoted_at_ms) FROM demotions)`)
   }
 }
 

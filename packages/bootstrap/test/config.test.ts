@@ -42,6 +42,11 @@ test('a complete configuration parses, with the documented defaults', () => {
     profile: 'defended',
     maxNewConnectionsPerS: 100,
     maxPendingConnections: 128,
+    minSupernodes: 2,
+    promoteAbove: 0.7,
+    demoteBelow: 0.4,
+    promotionRate: 2,
+    electedCertTtlMs: 600_000,
     logLevel: 'info'
   })
 })
@@ -50,7 +55,9 @@ test('environment variables fill in absent flags, and flags win over them', () =
   const config = loadConfig(['--port', '9001'], {
     REBOUND_LISTEN: '127.0.1.2', REBOUND_PORT: '9000', REBOUND_HTTP_PORT: '9080', REBOUND_DATA_DIR: '/d', REBOUND_STORE: '/s',
     REBOUND_CLUSTER_KEY_FILE: '/k', REBOUND_OPERATOR_TOKEN: '12345678', REBOUND_SCRYPT_N: '2048', REBOUND_LOG_LEVEL: 'warn',
-    REBOUND_PROFILE: 'naive', REBOUND_MAX_NEW_CONNECTIONS_PER_S: '250', REBOUND_MAX_PENDING_CONNECTIONS: '16'
+    REBOUND_PROFILE: 'naive', REBOUND_MAX_NEW_CONNECTIONS_PER_S: '250', REBOUND_MAX_PENDING_CONNECTIONS: '16',
+    REBOUND_MIN_SUPERNODES: '0', REBOUND_PROMOTE_ABOVE: '0.8', REBOUND_DEMOTE_BELOW: '0.3', REBOUND_PROMOTION_RATE: '0.5',
+    REBOUND_ELECTED_CERT_TTL_MS: '60000'
   })
   assert.equal(config?.listen, '127.0.1.2')
   assert.equal(config?.port, 9001)
@@ -60,6 +67,7 @@ test('environment variables fill in absent flags, and flags win over them', () =
   assert.equal(config?.profile, 'naive')
   assert.equal(config?.maxNewConnectionsPerS, 250)
   assert.equal(config?.maxPendingConnections, 16)
+  assert.deepEqual([config?.minSupernodes, config?.promoteAbove, config?.demoteBelow, config?.promotionRate, config?.electedCertTtlMs], [0, 0.8, 0.3, 0.5, 60_000])
 })
 
 test('--help returns undefined instead of a configuration', () => {
@@ -73,6 +81,10 @@ test('bad configurations are refused with BAD_CONFIG naming the flag', () => {
   assert.match(badConfig([...GOOD, '--port', '70000']).message, /--port:/)
   assert.match(badConfig([...GOOD, '--http-port', '0']).message, /--http-port:/)
   assert.match(badConfig([...GOOD, '--scrypt-n', '3000']).message, /--scrypt-n: must be a power of two/)
+  assert.match(badConfig([...GOOD, '--promote-above', '1.5']).message, /--promote-above:/)
+  assert.match(badConfig([...GOOD, '--min-supernodes=-1']).message, /--min-supernodes:/)
+  assert.match(badConfig([...GOOD, '--promotion-rate', '0']).message, /--promotion-rate:/)
+  assert.match(badConfig([...GOOD, '--promote-above', '0.5', '--demote-below', '0.6']).message, /--demote-below: must be below --promote-above/)
   assert.match(badConfig([...GOOD, '--scrypt-n', '512']).message, /--scrypt-n:/)
   assert.match(badConfig([...GOOD, '--scrypt-n', String(1 << 21)]).message, /--scrypt-n:/)
   assert.match(badConfig([...GOOD, '--operator-token', 'short']).message, /--operator-token: must be at least 8 characters/)

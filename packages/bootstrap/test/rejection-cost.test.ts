@@ -48,7 +48,7 @@ test('a rejection costs well under 1% of a login', async (t) => {
 
   let nowMs = 0
   let controller: AdmissionController | undefined
-  const metrics = createMetrics({ countLiveSupernodes: () => 0, admission: () => controller })
+  const metrics = createMetrics({ countLiveSupernodes: () => 0, supernodeUtilisation: () => 0, admission: () => controller })
   const build = (loginCapacity: number, limit: number): { handler: ReturnType<typeof loginService>, admission: AdmissionController } => {
     const policy = admissionPolicy('defended')
     policy.queues.login = { ...policy.queues.login, capacity: loginCapacity }

@@ -1,4 +1,4 @@
-import { test } from 'node:test'
+import { test, type TestContext } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
@@ -29,13 +29,19 @@ test('accounts round-trip, and a taken name is not overwritten', async (t) => {
   assert.deepEqual(loaded && { ...loaded, salt: [...loaded.salt], hash: [...loaded.hash] }, { ...account, salt: [1, 2, 3], hash: [9, 8, 7, 6] })
 })
 
-test('two handles on one file (as two login-server processes) see each other\'s writes', async (t) => {
+/** Two handles on one new store file, as two login-server processes have; closed after the test. */
+async function twoHandles (t: TestContext): Promise<{ path: string, a: Store, b: Store }> {
   const dir = await tempDir('store')
   t.after(dir.remove)
   const path = join(dir.path, 'store.db')
   const a = Store.open(path)
   const b = Store.open(path)
   t.after(() => { a.close(); b.close() })
+  return { path, a, b }
+}
+
+test('two handles on one file (as two login-server processes) see each other\'s writes', async (t) => {
+  const { path, a, b } = await twoHandles(t)
   assert.equal(a.insertAccount(account), true)
   assert.equal(b.getAccount('alice')?.user, 'alice')
   assert.equal(b.insertAccount(account), false, 'the second handle sees the name as taken')
@@ -112,4 +118,41 @@ test('login servers creating the store at the same moment all open it (start-up 
   const db = new DatabaseSync(path)
   t.after(() => { db.close() })
   assert.equal(Number(db.prepare('SELECT COUNT(*) AS n FROM accounts').get()?.n), PROCESSES)
+})
+
+test('the election reads totals and the least loaded elected supernode; a demotion is shared and outlives pruning', async (t) => {
+  const { a, b } = await twoHandles(t)
+  assert.deepEqual(a.supernodeTotals(20_000, 14_000), { count: 0, operators: 0, clients: 0, capacity: 0 })
+  a.upsertSupernode(supernode('Op', { clients: 1 }))
+  a.upsertSupernode(supernode('E2', { class: 'elected', clients: 30, expiresAtMs: 50_000 }))
+  a.upsertSupernode(supernode('E1', { class: 'elected', clients: 10, capacity: 50, expiresAtMs: 40_000 }))
+  a.upsertSupernode(supernode('Gone', { class: 'elected', clients: 0, lastSeenMs: 1000 }))
+  assert.deepEqual(b.supernodeTotals(20_000, 14_000), { count: 3, operators: 1, clients: 41, capacity: 250 })
+  assert.equal(b.leastLoadedElected(20_000, 14_000)?.peerId, 'E1', 'operators and silent rows are not candidates; 10/50 < 30/100')
+  assert.equal(b.lastDemotionMs(), undefined)
+  b.demoteSupernode('E1', 20_000, 40_000)
+  b.demoteSupernode('E2', 21_000, 50_000)
+  assert.equal(a.getSupernode('E1'), undefined, 'off the list for every server at once')
+  assert.equal(a.demotedAtMs('E1', 30_000), 20_000)
+  assert.equal(a.demotedAtMs('E1', 40_000), undefined, 'a demotion lasts as long as the certificate it revoked')
+  assert.equal(a.lastDemotionMs(), 21_000)
+  a.pruneExpiredSupernodes(60_000)
+  assert.equal(a.lastDemotionMs(), 21_000, 'the newest demotion is kept for "one at a time"')
+  a.clearDemotion('E2')
+  assert.equal(a.lastDemotionMs(), undefined)
+})
+
+test('a store of schema version 1 gains the demotions table when opened', async (t) => {
+  const dir = await tempDir('store')
+  t.after(dir.remove)
+  const path = join(dir.path, 'store.db')
+  Store.open(path).close()
+  const raw = new DatabaseSync(path)
+  raw.exec('DROP TABLE demotions')
+  raw.exec('PRAGMA user_version = 1')
+  raw.close()
+  const store = Store.open(path)
+  t.after(() => { store.close() })
+  store.demoteSupernode('E1', 1, 2)
+  assert.equal(store.demotedAtMs('E1', 1), 1)
 })

@@ -1,8 +1,9 @@
 /**
  * Brings a cluster up, in order: the cluster key and shared files, the login servers (their peer
- * ids come from /healthz), the operator supernodes (until certified), then the peers in small
- * batches (until every one is attached). Each step waits with a deadline and fails early, with the
- * end of the process's log, when a process dies.
+ * ids come from /healthz), the operator supernodes (until certified), then the peers' processes in
+ * small batches (until every peer is attached): rebound-node processes ten at a time, or
+ * rebound-swarm processes one at a time (a swarm of K peers is itself K node start-ups). Each step
+ * waits with a deadline and fails early, with the end of the process's log, when a process dies.
  */
 import { randomBytes } from 'node:crypto'
 import { mkdir } from 'node:fs/promises'
@@ -12,16 +13,23 @@ import {
 } from '@rebound/protocol'
 import type { ClusterDriver, ProcessSpec } from './driver/driver.js'
 import { getJson } from './http.js'
-import { HTTP_PORT, LIBP2P_PORT, httpUrl, libp2pAddr, type ClusterSize, type Member } from './layout.js'
+import {
+  HTTP_PORT, LIBP2P_PORT, NODES_PER_OCTET, USER_PREFIX, httpUrl, libp2pAddr, numberDigits, peerProcesses, type ClusterSize, type Member, type PeerProcess
+} from './layout.js'
 import type { Observer } from './observer.js'
+import { swarmArgs, swarmPasswordEnv } from './swarm-args.js'
 import { derivePassword } from './users.js'
 import { tailLog, waitFor } from './wait.js'
 
 export const LOGIN_SERVER_READY_TIMEOUT_MS = 20_000
 export const SUPERNODE_READY_TIMEOUT_MS = 30_000
 export const PEERS_READY_TIMEOUT_MS = 90_000
-/** Peers started at once: starting a libp2p node costs about a core-second on this class of machine. */
+/** Large clusters get this much longer per peer (logins are scrypt hashes, joins are rate-limited). */
+export const PEERS_READY_MS_PER_PEER = 300
+/** Peer processes started at once: starting a Node process costs about a core-second on this class of machine. */
 export const PEER_START_BATCH = 10
+/** Swarm processes started at once: each starts all its members at once, a heavy start of its own. */
+export const SWARM_START_BATCH = 1
 export const HEALTH_TIMEOUT_MS = 1000
 /** Missing names listed in a timeout message. */
 const MAX_NAMES_SHOWN = 10
@@ -67,8 +75,19 @@ export class Cluster {
     return this.members.filter((member) => member.role === role)
   }
 
+  /** The processes that host the peers (one per peer, or the swarms), in layout order. */
+  peerProcesses (): PeerProcess[] {
+    return peerProcesses(this.members)
+  }
+
+  /** A process's data directory; a swarm keeps each member's in `<its dir>/<user>/`. */
   dataDir (name: string): string {
     return join(this.init.outDir, 'data', name)
+  }
+
+  /** Where a member keeps its identity and state: its own process's directory, or its swarm's `<dir>/<user>` (rebound-swarm --data-dir). */
+  memberDataDir (member: Member): string {
+    return member.process === member.name ? this.dataDir(member.name) : join(this.dataDir(member.process), member.user ?? member.name)
   }
 
   /** Supernode capacity: room for every peer twice over, spread on the supernodes, plus slack. */
@@ -91,7 +110,7 @@ export class Cluster {
     const key = generateClusterKey()
     await writeFileDurable(this.keyPath, privateKeyToPem(key.privateKey), 0o600)
     this.clusterPubkey = publicKeyToBase64(key.publicKey)
-    for (const member of this.members) await mkdir(this.dataDir(member.name), { recursive: true })
+    for (const name of new Set(this.members.map((member) => member.process))) await mkdir(this.dataDir(name), { recursive: true })
   }
 
   private commonArgs (member: Member): string[] {
@@ -106,6 +125,34 @@ export class Cluster {
   specOf (member: Member): ProcessSpec {
     const spec = this.programSpec(member)
     return { ...spec, env: { ...spec.env, REBOUND_PROFILE: this.init.profile } }
+  }
+
+  /** The spec a peer process is started (and restarted) with: a rebound-node, or a rebound-swarm of its peers. */
+  peerProcessSpec (proc: PeerProcess): ProcessSpec {
+    const [first] = proc.peers
+    if (!proc.swarm && first !== undefined) return this.specOf(first)
+    const args = swarmArgs({
+      count: proc.peers.length,
+      firstIp: proc.ip,
+      perOctet: NODES_PER_OCTET,
+      controlIp: proc.ip,
+      dataDir: this.dataDir(proc.name),
+      userPrefix: USER_PREFIX,
+      // The swarm names member i u<firstUser + i>: the layout's users, which are consecutive.
+      firstUser: proc.firstPeer,
+      userDigits: numberDigits(this.init.size.peers),
+      // At once, like a reboot: the start batches pace the first start, a restart is a mass start.
+      startSpreadMs: 0,
+      register: true
+    })
+    return {
+      name: proc.name,
+      role: 'swarm',
+      program: 'swarm',
+      ip: proc.ip,
+      args: [...args, '--port', String(LIBP2P_PORT), '--http-port', String(HTTP_PORT)],
+      env: { ...this.nodeEnv(), ...swarmPasswordEnv(this.init.seed), REBOUND_PROFILE: this.init.profile }
+    }
   }
 
   private programSpec (member: Member): ProcessSpec {
@@ -152,7 +199,7 @@ export class Cluster {
       what: `${servers.length} login servers healthy`,
       timeoutMs: LOGIN_SERVER_READY_TIMEOUT_MS,
       signal: this.deps.signal,
-      failFast: async () => await this.firstDead(servers),
+      failFast: async () => await this.firstDead(servers.map((m) => m.name)),
       progress: () => `missing: ${missing(servers, (m) => peerIds.has(m.name))}`
     })
     this.loginServerAddrs = servers.map((member) => libp2pAddr(member.ip, peerIds.get(member.name) ?? ''))
@@ -170,7 +217,7 @@ export class Cluster {
       what: `${supernodes.length} supernodes certified (role supernode, state attached)`,
       timeoutMs: SUPERNODE_READY_TIMEOUT_MS,
       signal: this.deps.signal,
-      failFast: async () => await this.firstDead(supernodes),
+      failFast: async () => await this.firstDead(supernodes.map((m) => m.name)),
       progress: () => `not ready: ${this.describeMissing(supernodes, ready)}`
     })
     this.deps.log.info({ supernodes: supernodes.length }, 'supernodes ready')
@@ -178,23 +225,27 @@ export class Cluster {
 
   private async startPeers (): Promise<void> {
     const peers = this.byRole('peer')
-    const deadlineMs = Date.now() + PEERS_READY_TIMEOUT_MS
+    const processes = this.peerProcesses()
+    const deadlineMs = Date.now() + Math.max(PEERS_READY_TIMEOUT_MS, peers.length * PEERS_READY_MS_PER_PEER)
     const remainingMs = (): number => Math.max(0, deadlineMs - Date.now())
-    // Bounded: ceil(peers / PEER_START_BATCH) batches, each waiting within the one deadline.
-    for (let first = 0; first < peers.length; first += PEER_START_BATCH) {
-      const batch = peers.slice(first, first + PEER_START_BATCH)
-      for (const member of batch) {
-        this.deps.observer.addNode(member.name, member.role, httpUrl(member.ip))
-        await this.deps.driver.start(this.specOf(member))
+    const batchSize = processes.some((p) => p.swarm) ? SWARM_START_BATCH : PEER_START_BATCH
+    // Bounded: ceil(processes / batchSize) batches, each waiting within the one deadline.
+    for (let first = 0; first < processes.length; first += batchSize) {
+      const batch = processes.slice(first, first + batchSize)
+      for (const proc of batch) {
+        this.observe(proc)
+        await this.deps.driver.start(this.peerProcessSpec(proc))
       }
-      // The next batch starts once this one answers HTTP: the costly part of start-up is behind it.
+      // The next batch starts once this one answers: the costly part of start-up is behind it.
+      const batchPeers = batch.flatMap((p) => p.peers)
       const answering = (m: Member): boolean => this.deps.observer.node(m.name)?.reachable === true
-      await waitFor(() => batch.every(answering), {
-        what: `peers ${batch[0]?.name}..${batch.at(-1)?.name} answering /status`,
+      const swarm = batch.length === 1 && batch[0]?.swarm === true ? `${batch[0].name}: ` : ''
+      await waitFor(() => batchPeers.every(answering), {
+        what: `${swarm}peers ${batchPeers[0]?.name}..${batchPeers.at(-1)?.name} answering /status`,
         timeoutMs: remainingMs(),
         signal: this.deps.signal,
-        failFast: async () => await this.firstDead(batch),
-        progress: () => `not answering: ${missing(batch, answering)}`
+        failFast: async () => await this.firstDead(batch.map((p) => p.name)),
+        progress: () => `not answering: ${this.describeMissing(batchPeers, answering)}`
       })
     }
     const attached = (m: Member): boolean => this.deps.observer.isAttached(m.name)
@@ -202,21 +253,30 @@ export class Cluster {
       what: `${peers.length} peers attached`,
       timeoutMs: remainingMs(),
       signal: this.deps.signal,
-      failFast: async () => await this.firstDead(peers),
+      failFast: async () => await this.firstDead(processes.map((p) => p.name)),
       progress: () => `${peers.filter(attached).length}/${peers.length} attached; not attached: ${this.describeMissing(peers, attached)}`
     })
-    this.deps.log.info({ peers: peers.length }, 'peers attached')
+    this.deps.log.info({ peers: peers.length, processes: processes.length }, 'peers attached')
   }
 
-  /** "name exited (code 1)" plus its log tail, for the first member that is no longer running. */
-  private async firstDead (members: readonly Member[]): Promise<string | undefined> {
-    const dead = members.find((member) => !this.deps.driver.isRunning(member.name))
+  private observe (proc: PeerProcess): void {
+    const url = httpUrl(proc.ip)
+    if (proc.swarm) {
+      this.deps.observer.addSwarm(proc.name, url, proc.peers.map((m) => ({ name: m.name, user: m.user ?? m.name })))
+    } else {
+      for (const member of proc.peers) this.deps.observer.addNode(member.name, member.role, url)
+    }
+  }
+
+  /** "name exited (code 1)" plus its log tail, for the first named process that is no longer running. */
+  private async firstDead (names: readonly string[]): Promise<string | undefined> {
+    const dead = names.find((name) => !this.deps.driver.isRunning(name))
     if (dead === undefined) return undefined
-    const exit = [...this.deps.driver.exits()].reverse().find((record) => record.name === dead.name)
+    const exit = [...this.deps.driver.exits()].reverse().find((record) => record.name === dead)
     const how = exit === undefined ? 'is not running' : `exited (code ${exit.code ?? '-'}, signal ${exit.signal ?? '-'})`
-    const path = this.deps.driver.logPath(dead.name)
+    const path = this.deps.driver.logPath(dead)
     const tail = await tailLog(path)
-    return `${dead.name} ${how}; log ${path}${tail === '' ? '' : `, ending:\n${tail}`}`
+    return `${dead} ${how}; log ${path}${tail === '' ? '' : `, ending:\n${tail}`}`
   }
 
   private describeMissing (members: readonly Member[], ok: (m: Member) => boolean): string {

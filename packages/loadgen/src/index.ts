@@ -5,6 +5,7 @@
  */
 export * from './prng.js'
 export * from './layout.js'
+export * from './swarm-args.js'
 export * from './users.js'
 export * from './recovery.js'
 export * from './prom-text.js'

@@ -1,9 +1,11 @@
 /**
- * Watches every process over HTTP: each node's GET /status and each login server's GET /metrics,
- * in two bounded polling loops. A killed or frozen process just fails to answer (its view turns
- * unreachable); the last good status is kept for reading after the fact.
+ * Watches every process over HTTP: each node's GET /status, each swarm's GET /status (one request
+ * for all its peers, fanned out to a view per peer) and each login server's GET /metrics, in two
+ * bounded polling loops. A killed or frozen process just fails to answer (its views turn
+ * unreachable: a killed swarm takes all its peers with it); the last good status is kept for
+ * reading after the fact.
  */
-import { NodeStatus, sleep, type Logger } from '@rebound/protocol'
+import { NodeStatus, SwarmStatus, sleep, type Logger } from '@rebound/protocol'
 import { getJson, getText } from './http.js'
 import { sumMetrics } from './prom-text.js'
 import type { Role } from './layout.js'
@@ -11,6 +13,8 @@ import type { Role } from './layout.js'
 export const STATUS_POLL_MS = 500
 export const METRICS_POLL_MS = 1000
 export const REQUEST_TIMEOUT_MS = 1000
+/** A swarm's /status carries every member (~0.7 KB each) and its process is busy with all of them. */
+export const SWARM_REQUEST_TIMEOUT_MS = 3000
 /** Distinct attachedAtMs values remembered per node (enough for many re-attaches in one run). */
 export const MAX_ATTACH_HISTORY = 64
 
@@ -31,6 +35,8 @@ export interface LoginCounters {
 export interface NodeView {
   name: string
   role: Role
+  /** The OS process that answers for this node: its own name, or its swarm's. */
+  process: string
   url: string
   reachable: boolean
   status: NodeStatus | undefined
@@ -38,6 +44,19 @@ export interface NodeView {
   /** Distinct attachedAtMs values seen while polling, oldest first. */
   attachHistory: number[]
   lastError: string | undefined
+}
+
+/** A swarm process: one /status request per poll, its members' statuses go to their own views. */
+interface SwarmView {
+  name: string
+  url: string
+  /** The views of its peers by user (a member status names its user). */
+  byUser: Map<string, NodeView>
+}
+
+export interface SwarmPeer {
+  name: string
+  user: string
 }
 
 interface LoginServerView {
@@ -56,12 +75,34 @@ export interface ObserverDeps {
   isRunning: (name: string) => boolean
 }
 
+function newView (name: string, role: Role, process: string, url: string): NodeView {
+  return { name, role, process, url, reachable: false, status: undefined, lastOkAtMs: null, attachHistory: [], lastError: undefined }
+}
+
+/** A good answer: remember it, and each new attachedAtMs (a re-attach). */
+function applyStatus (view: NodeView, status: NodeStatus): void {
+  view.reachable = true
+  view.status = status
+  view.lastOkAtMs = Date.now()
+  view.lastError = undefined
+  if (status.state === 'attached' && status.attachedAtMs !== null && status.attachedAtMs !== view.attachHistory.at(-1)) {
+    view.attachHistory.push(status.attachedAtMs)
+    if (view.attachHistory.length > MAX_ATTACH_HISTORY) view.attachHistory.shift()
+  }
+}
+
+function unreachable (view: NodeView, reason: string): void {
+  view.reachable = false
+  view.lastError = reason
+}
+
 const zero = (): LoginCounters => ({ offered: 0, accepted: 0, rejected: 0, failed: 0 })
 const COUNTER_KEYS = Object.keys(LOGIN_METRICS) as Array<keyof LoginCounters>
 
 export class Observer {
   private readonly deps: ObserverDeps
   private readonly nodeViews = new Map<string, NodeView>()
+  private readonly swarmViews = new Map<string, SwarmView>()
   private readonly loginViews = new Map<string, LoginServerView>()
   private readonly controller = new AbortController()
   private readonly loops: Array<Promise<void>> = []
@@ -73,7 +114,18 @@ export class Observer {
   }
 
   addNode (name: string, role: Role, url: string): void {
-    this.nodeViews.set(name, { name, role, url, reachable: false, status: undefined, lastOkAtMs: null, attachHistory: [], lastError: undefined })
+    this.nodeViews.set(name, newView(name, role, name, url))
+  }
+
+  /** A rebound-swarm process `name` at `url` hosting `peers`; each peer gets its own view. */
+  addSwarm (name: string, url: string, peers: readonly SwarmPeer[]): void {
+    const byUser = new Map<string, NodeView>()
+    for (const peer of peers) {
+      const view = newView(peer.name, 'peer', name, url)
+      this.nodeViews.set(peer.name, view)
+      byUser.set(peer.user, view)
+    }
+    this.swarmViews.set(name, { name, url, byUser })
   }
 
   addLoginServer (name: string, url: string): void {
@@ -101,7 +153,7 @@ export class Observer {
   /** Running, answering, and in session. */
   isAttached (name: string): boolean {
     const view = this.nodeViews.get(name)
-    return view !== undefined && view.reachable && this.deps.isRunning(name) && view.status?.state === 'attached'
+    return view !== undefined && view.reachable && this.deps.isRunning(view.process) && view.status?.state === 'attached'
   }
 
   loginTotals (): LoginCounters {
@@ -110,9 +162,13 @@ export class Observer {
     return sum
   }
 
-  /** Poll every node's /status once now (also used by start-up waits). */
+  /** Poll every node's and swarm's /status once now (also used by start-up waits). */
   async pollNodes (): Promise<void> {
-    await Promise.all([...this.nodeViews.values()].map(async (view) => { await this.pollNode(view) }))
+    const single = [...this.nodeViews.values()].filter((view) => view.process === view.name)
+    await Promise.all([
+      ...single.map(async (view) => { await this.pollNode(view) }),
+      ...[...this.swarmViews.values()].map(async (swarm) => { await this.pollSwarm(swarm) })
+    ])
   }
 
   private async loop (periodMs: number, tick: () => Promise<void>): Promise<void> {
@@ -136,23 +192,41 @@ export class Observer {
     }
     const outcome = await getJson(`${view.url}/status`, NodeStatus, REQUEST_TIMEOUT_MS)
     if (!outcome.ok) {
-      view.reachable = false
-      view.lastError = outcome.message
-      if (outcome.kind === 'schema' && !this.schemaWarned.has(view.name)) {
-        this.schemaWarned.add(view.name)
-        this.deps.log.warn({ name: view.name, problem: outcome.message }, '/status does not match the NodeStatus schema')
-      }
+      unreachable(view, outcome.message)
+      this.warnSchema(view.name, outcome, 'NodeStatus')
       return
     }
-    const status = outcome.value
-    view.reachable = true
-    view.status = status
-    view.lastOkAtMs = Date.now()
-    view.lastError = undefined
-    if (status.state === 'attached' && status.attachedAtMs !== null && status.attachedAtMs !== view.attachHistory.at(-1)) {
-      view.attachHistory.push(status.attachedAtMs)
-      if (view.attachHistory.length > MAX_ATTACH_HISTORY) view.attachHistory.shift()
+    applyStatus(view, outcome.value)
+  }
+
+  private async pollSwarm (swarm: SwarmView): Promise<void> {
+    const views = [...swarm.byUser.values()]
+    if (!this.deps.isRunning(swarm.name)) {
+      for (const view of views) view.reachable = false
+      return
     }
+    const outcome = await getJson(`${swarm.url}/status`, SwarmStatus, SWARM_REQUEST_TIMEOUT_MS)
+    if (!outcome.ok) {
+      for (const view of views) unreachable(view, `${swarm.name}: ${outcome.message}`)
+      this.warnSchema(swarm.name, outcome, 'SwarmStatus')
+      return
+    }
+    const seen = new Set<NodeView>()
+    for (const status of outcome.value.members) {
+      const view = status.user === null ? undefined : swarm.byUser.get(status.user)
+      if (view === undefined) continue
+      applyStatus(view, status)
+      seen.add(view)
+    }
+    // Only started members are listed: the others are still starting (or failed to).
+    for (const view of views) if (!seen.has(view)) unreachable(view, `not started in ${swarm.name}`)
+  }
+
+  /** A schema mismatch is the same every poll: reported once per process. */
+  private warnSchema (name: string, outcome: { kind: string, message: string }, schema: string): void {
+    if (outcome.kind !== 'schema' || this.schemaWarned.has(name)) return
+    this.schemaWarned.add(name)
+    this.deps.log.warn({ name, problem: outcome.message }, `/status does not match the ${schema} schema`)
   }
 
   private async pollLoginServers (): Promise<void> {

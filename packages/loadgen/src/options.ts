@@ -4,7 +4,7 @@
  */
 import { z } from 'zod'
 import { Profile, type OptionSpecs } from '@rebound/protocol'
-import { MAX_LOGIN_SERVERS, MAX_NODES } from './layout.js'
+import { MAX_LOGIN_SERVERS, MAX_NODES, MAX_PEERS_PER_PROCESS } from './layout.js'
 import { MAX_SEED } from './prng.js'
 
 /** Longest any timed option may be: a day (a soak run is long, not unbounded). */
@@ -23,12 +23,17 @@ function decimal (min: number, max: number) {
 export const RUN_OPTIONS: OptionSpecs = {
   driver: { type: 'string', description: `how processes run: ${DRIVERS.join(' | ')}`, default: 'process' },
   peers: { type: 'string', description: 'ordinary peers (one user each)', default: '40' },
+  'peers-per-process': {
+    type: 'string',
+    description: `peers per OS process, 1..${MAX_PEERS_PER_PROCESS}: 1 = a rebound-node each; K > 1 = rebound-swarm processes of K peers (each still its own libp2p node and address), which are then the unit of kill and restart`,
+    default: '1'
+  },
   supernodes: { type: 'string', description: 'operator supernodes', default: '4' },
   'login-servers': { type: 'string', description: 'login servers', default: '2' },
   seed: { type: 'string', description: `seed of every random choice, 0..${MAX_SEED}`, default: 'random, printed' },
   out: { type: 'string', description: 'run directory', default: 'runs/<scenario>-<time>-<seed>' },
-  'kill-fraction': { type: 'string', description: 'share of peers killed, 0..1', default: '0.5' },
-  'reboot-window-ms': { type: 'string', description: 'killed peers restart after U(0, this)', default: '20000' },
+  'kill-fraction': { type: 'string', description: 'share of peer processes killed (peers, or swarms), 0..1', default: '0.5' },
+  'reboot-window-ms': { type: 'string', description: 'killed processes restart after U(0, this)', default: '20000' },
   'warmup-ms': { type: 'string', description: 'steady traffic after all peers attached, before the trigger', default: '15000' },
   'observe-ms': { type: 'string', description: 'longest wait for recovery after the trigger', default: '90000' },
   'message-rate': { type: 'string', description: 'messages per second offered by the workload', default: '4' },
@@ -42,6 +47,7 @@ export const RUN_OPTIONS: OptionSpecs = {
 export const RunOptionsObject = z.object({
   driver: z.enum(DRIVERS).default('process'),
   peers: wholeNumber(1, MAX_NODES).default(40),
+  peersPerProcess: wholeNumber(1, MAX_PEERS_PER_PROCESS).default(1),
   supernodes: wholeNumber(1, MAX_NODES).default(4),
   loginServers: wholeNumber(1, MAX_LOGIN_SERVERS).default(2),
   seed: wholeNumber(0, MAX_SEED).optional(),

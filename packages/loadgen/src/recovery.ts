@@ -4,6 +4,7 @@
  * (nearest-rank percentile over the whole killed set, so peers that never came back count as
  * infinitely slow and Tp is null when fewer than p% came back).
  */
+import type { KillRecord, ProcessKill } from './scenarios/scenario.js'
 
 export interface RecoveryFigures {
   killed: number
@@ -59,4 +60,19 @@ export function loginsOfferedSince (samples: ReadonlyArray<{ t: number, loginsOf
   let sum = 0
   for (const sample of samples) if (runStartMs + sample.t * 1000 > fromMs) sum += sample.loginsOffered
   return sum
+}
+
+/** The per-peer kill records grouped by the process that was killed, in order of first appearance. */
+export function processKills (kills: readonly KillRecord[]): ProcessKill[] {
+  const byProcess = new Map<string, ProcessKill>()
+  for (const kill of kills) {
+    let entry = byProcess.get(kill.process)
+    if (entry === undefined) {
+      entry = { process: kill.process, peers: [], killTimeMs: kill.killTimeMs, restartDelayMs: kill.restartDelayMs, restartedAtMs: kill.restartedAtMs, reattached: 0 }
+      byProcess.set(kill.process, entry)
+    }
+    entry.peers.push(kill.name)
+    if (kill.reattachedAtMs !== null) entry.reattached++
+  }
+  return [...byProcess.values()]
 }

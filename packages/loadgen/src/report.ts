@@ -9,7 +9,7 @@ import type { ClusterSize } from './layout.js'
 import type { LoginCounters } from './observer.js'
 import type { RunOptions } from './options.js'
 import type { RecoveryFigures } from './recovery.js'
-import type { KillRecord, Objective } from './scenarios/scenario.js'
+import type { KillRecord, Objective, ProcessKill } from './scenarios/scenario.js'
 import type { TimelineSample } from './timeline.js'
 
 export const REPORT_FILE = 'report.json'
@@ -36,8 +36,16 @@ export interface Report {
   reproduce: string
   options: Omit<RunOptions, 'nodeBin' | 'bootstrapBin'>
   cluster: ClusterSize
+  /**
+   * Peers per OS process (--peers-per-process): 1 = a rebound-node each, K > 1 = rebound-swarm
+   * processes of K. Always written; optional for reports of runs older than the option.
+   */
+  peersPerProcess?: number
   recovery: RecoveryFigures & {
+    /** One per killed peer, with the process whose kill took it down. */
     kills: KillRecord[]
+    /** One per killed process, with the peers that went down with it (optional as peersPerProcess). */
+    processKills?: ProcessKill[]
     /** Login requests received by the login servers from the kill on (whole seconds). */
     loginsOffered: number
     /** Mean login attempts (logins + failed logins) per restarted peer, from their own counters. */

@@ -12,11 +12,11 @@ import { ReboundError, describeError, sleep, type Logger } from '@rebound/protoc
 import { Cluster } from './cluster.js'
 import type { ClusterDriver, Program } from './driver/driver.js'
 import { DEFAULT_BINS, checkBins, createProcessDriver } from './driver/process-driver.js'
-import { httpUrl, layoutCluster, type ClusterSize } from './layout.js'
+import { httpUrl, layoutCluster, peerProcesses, type ClusterSize } from './layout.js'
 import { Observer } from './observer.js'
 import type { RunOptions } from './options.js'
 import { MAX_SEED, createPrng } from './prng.js'
-import { loginsOfferedSince, meanAttempts } from './recovery.js'
+import { loginsOfferedSince, meanAttempts, processKills } from './recovery.js'
 import { reproduceCommand, writeReport, type Report } from './report.js'
 import type { Objective, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/scenario.js'
 import { PROGRESS_PERIOD_MS, PROGRESS_RATE_WINDOW_S, formatSummary, progressLine } from './summary.js'
@@ -86,8 +86,12 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   log.info({ scenario: scenario.name, seed, options }, 'run starting')
 
   const size: ClusterSize = { loginServers: options.loginServers, supernodes: options.supernodes, peers: options.peers }
-  const members = layoutCluster(size, options.net)
+  const members = layoutCluster(size, options.net, options.peersPerProcess)
   const peers = members.filter((m) => m.role === 'peer')
+  // A swarm's peers are reached through its one control port, on its first peer's address.
+  const workloadPeers = peerProcesses(members).flatMap((proc) => proc.peers.map((m) => ({
+    name: m.name, user: m.user ?? m.name, url: httpUrl(proc.ip), ...(proc.swarm ? { swarm: proc.name } : {})
+  })))
   const prng = createPrng(seed)
   const controller = new AbortController()
   const chaos: ChaosCounters = { killed: 0, restarted: 0 }
@@ -95,7 +99,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const observer = new Observer({ log: log.child({ component: 'observer' }), isRunning: (name) => driver.isRunning(name) })
   const workload = new Workload({
     ratePerS: options.messageRate,
-    peers: peers.map((m) => ({ name: m.name, user: m.user ?? m.name, url: httpUrl(m.ip) })),
+    peers: workloadPeers,
     contacts: buildContactGraph(peers.map((m) => m.user ?? m.name), prng.fork('contacts')),
     idPrefix: `lg${seed}`
   }, {
@@ -201,6 +205,7 @@ function recoveryOf (p: ReportParts): Report['recovery'] {
   return {
     ...(p.outcome?.recovery ?? NOT_MEASURED),
     kills,
+    processKills: processKills(kills),
     loginsOffered: killTimeMs === undefined ? 0 : loginsOfferedSince(p.timeline.samples, p.startedAt.getTime(), killTimeMs),
     attemptsPerClient: meanAttempts(kills.map((k) => k.loginAttempts))
   }
@@ -249,6 +254,7 @@ function assembleReport (p: ReportParts): Report {
     reproduce: reproduceCommand(scenario.name, p.init.argv, p.seed),
     options: { ...reportedOptions, seed: p.seed },
     cluster: p.size,
+    peersPerProcess: options.peersPerProcess,
     recovery: recoveryOf(p),
     logins: p.observer.loginTotals(),
     messages,

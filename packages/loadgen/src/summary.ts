@@ -52,11 +52,16 @@ export function formatSummary (report: Report, reportPath: string): string {
   lines.push('')
   lines.push(`rebound ${report.scenario}: ${report.ok ? 'PASS' : 'FAIL'}   (seed ${report.seed}, driver ${report.driver}, profile ${report.profile}, ${formatMs(report.durationMs)})`)
   if (report.error !== null) lines.push(`  error       ${report.error.split('\n').join('\n              ')}`)
-  lines.push(`  cluster     ${cluster.loginServers} login servers, ${cluster.supernodes} supernodes, ${cluster.peers} peers`)
+  const perProcess = report.peersPerProcess ?? 1
+  const swarmCount = Math.ceil(cluster.peers / perProcess)
+  const swarms = perProcess > 1 ? ` in ${swarmCount} swarm process${swarmCount === 1 ? '' : 'es'} (${perProcess} per process)` : ''
+  lines.push(`  cluster     ${cluster.loginServers} login servers, ${cluster.supernodes} supernodes, ${cluster.peers} peers${swarms}`)
   if (report.error !== null && recovery.kills.length === 0) {
     lines.push('  recovery    not measured (the run ended before its trigger)')
   } else {
-    lines.push(`  recovery    killed ${recovery.killed}, re-attached ${recovery.reattached}`)
+    const swarmsKilled = recovery.processKills?.length ?? 0
+    const killedProcesses = perProcess > 1 ? ` (with ${swarmsKilled} swarm process${swarmsKilled === 1 ? '' : 'es'})` : ''
+    lines.push(`  recovery    killed ${recovery.killed}${killedProcesses}, re-attached ${recovery.reattached}`)
     const cells = [['T50', recovery.t50Ms], ['T90', recovery.t90Ms], ['T99', recovery.t99Ms], ['T100', recovery.t100Ms]] as const
     lines.push('              ' + cells.map(([label]) => label.padEnd(10)).join(''))
     lines.push('              ' + cells.map(([, ms]) => formatMs(ms).padEnd(10)).join(''))

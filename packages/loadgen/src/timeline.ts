@@ -29,6 +29,7 @@ export interface TimelineSample {
   processesRunning: number
 }
 
+/** Peers the scenario took down and brought back (a killed swarm counts every peer it hosts). */
 export interface ChaosCounters {
   killed: number
   restarted: number

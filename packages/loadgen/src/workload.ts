@@ -1,6 +1,7 @@
 /**
  * The message workload: at a fixed rate, a random attached peer sends to one of its attached
- * contacts through its HTTP control port (POST /messages, which waits for the end-to-end ack).
+ * contacts through its HTTP control port (POST /messages, which waits for the end-to-end ack); a
+ * peer hosted by a rebound-swarm sends through its swarm's control port, naming itself in `from`.
  * Sends in flight are bounded; a tick that finds the bound reached is skipped, not queued, so a
  * slow cluster is not buried under a backlog the load generator itself built up.
  */
@@ -22,7 +23,10 @@ export const EXCLUDED_CODES: ReadonlySet<string> = new Set(['RECIPIENT_OFFLINE',
 export interface WorkloadPeer {
   name: string
   user: string
+  /** The control port that sends for this peer: its own, or its swarm's. */
   url: string
+  /** The rebound-swarm process hosting this peer; absent when the peer is its own process. */
+  swarm?: string
 }
 
 export interface MessageCounters {
@@ -46,6 +50,7 @@ export interface WorkloadDeps {
   prng: Prng
   log: Logger
   isAttached: (name: string) => boolean
+  /** Keyed by process name (a peer's own, or its swarm's). */
   isRunning: (name: string) => boolean
   /** The driver's intervention count of a process (see ClusterDriver.interventions). */
   interventions: (name: string) => number
@@ -127,20 +132,26 @@ export class Workload {
   private async send (sender: WorkloadPeer, to: string): Promise<void> {
     this.seq++
     const id = `${this.init.idPrefix}-${this.seq}`
-    const interventions = this.deps.interventions(sender.name)
+    const owner = sender.swarm ?? sender.name
+    const interventions = this.deps.interventions(owner)
     this.counters.sent++
-    const outcome = await postJson(`${sender.url}/messages`, { to, body: `hello ${to} #${this.seq}`, id }, SendResult, SEND_TIMEOUT_MS)
+    const body = `hello ${to} #${this.seq}`
+    const command = sender.swarm === undefined ? { to, body, id } : { from: sender.user, to, body, id }
+    const outcome = await postJson(`${sender.url}/messages`, command, SendResult, SEND_TIMEOUT_MS)
     if (outcome.ok && outcome.value.ok) {
       this.counters.delivered++
       return
     }
+    // The scenario killed or restarted the sender's process under this request: not the overlay's
+    // failure. (A restarted swarm answers 503 for a member that is not started yet.)
+    const killed = !outcome.ok && (!this.deps.isRunning(owner) || this.deps.interventions(owner) !== interventions)
     let code: string
     if (outcome.ok) {
       code = outcome.value.code ?? 'INTERNAL'
+    } else if (killed) {
+      code = SENDER_KILLED
     } else if (outcome.kind === 'unreachable' || outcome.kind === 'timeout') {
-      // The scenario killed the sender under this request: not the overlay's failure.
-      const killed = !this.deps.isRunning(sender.name) || this.deps.interventions(sender.name) !== interventions
-      code = killed ? SENDER_KILLED : outcome.kind === 'timeout' ? 'TIMEOUT' : SENDER_UNREACHABLE
+      code = outcome.kind === 'timeout' ? 'TIMEOUT' : SENDER_UNREACHABLE
     } else {
       code = BAD_ANSWER
     }

@@ -238,15 +238,22 @@ test('a client leaves a frozen supernode within the silence bound, re-homes, and
     })
     await waitFor('the login server lists it', async () => (await liveSupernodes() > before ? true : undefined))
     // Point a fresh client at the soon-frozen supernode only; the registry list it gets later has the others.
+    // The list a client saves comes from the supernode it attached to, which learns of new
+    // supernodes a heartbeat later: start it again (bounded) until the new one is in it.
     const user = 'zoe'
-    const first = await startPeer(user, `${NET}.2.31`, { user, password: `${user}-pw`, register: true })
-    await waitFor('zoe attached', () => attached(first))
-    await first.stop()
-    peers.splice(peers.indexOf(first), 1)
     const path = join(dir, user, 'session.json')
-    const saved = JSON.parse(await readFile(path, 'utf8')) as { supernodes: Array<{ peerId: string }> }
-    const entry = saved.supernodes.find((s) => s.peerId === frozenId)
-    assert.ok(entry !== undefined, 'the login server listed the new supernode')
+    let entry: { peerId: string } | undefined
+    let saved: { supernodes: Array<{ peerId: string }> } = { supernodes: [] }
+    for (let attempt = 0; attempt < 10 && entry === undefined; attempt++) {
+      const first = await startPeer(user, `${NET}.2.31`, { user, password: `${user}-pw`, register: true })
+      await waitFor('zoe attached', () => attached(first))
+      await first.stop()
+      peers.splice(peers.indexOf(first), 1)
+      saved = JSON.parse(await readFile(path, 'utf8')) as typeof saved
+      entry = saved.supernodes.find((s) => s.peerId === frozenId)
+      if (entry === undefined) await new Promise((resolve) => setTimeout(resolve, 1000))
+    }
+    assert.ok(entry !== undefined, 'the new supernode was listed')
     await writeFile(path, JSON.stringify({ ...saved, supernodes: [entry] }))
     const zoe = await startPeer(user, `${NET}.2.31`, { user, password: `${user}-pw` })
     assert.equal((await waitFor('zoe on the frozen-to-be supernode', () => attached(zoe))).supernode, frozenId)

@@ -86,6 +86,8 @@ export const LoginResponse = z.discriminatedUnion('type', [
 export type LoginResponse = z.infer<typeof LoginResponse>
 
 // ---- /rebound/registry ----
+/** A candidate's reported uptime is bounded (a year) so that a score computed from it stays finite. */
+export const MAX_CANDIDATE_UPTIME_MS = 365 * 24 * 3600_000
 export const RegistryRequest = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('certify'),
@@ -99,13 +101,40 @@ export const RegistryRequest = z.discriminatedUnion('type', [
     certificate: Token,
     clients: z.number().int().nonnegative().max(100_000),
     capacity: z.number().int().positive().max(100_000)
+  }),
+  /**
+   * An ordinary logged-in peer offering to serve as an elected supernode. `ticket` is its own
+   * client ticket, checked against the peer id Noise authenticated (a ticket proves a logged-in
+   * peer; someone else's ticket is TICKET_PEER_MISMATCH). `uptimeMs` is how long its process has
+   * been up: the registry prefers long-lived peers (they are likely to stay up longer still).
+   */
+  z.strictObject({
+    type: z.literal('candidate'),
+    ticket: Token,
+    addrs: Addrs,
+    capacity: z.number().int().positive().max(100_000),
+    uptimeMs: z.number().int().nonnegative().max(MAX_CANDIDATE_UPTIME_MS)
   })
 ])
 export type RegistryRequest = z.infer<typeof RegistryRequest>
 
+/**
+ * In a heartbeat reply to an elected supernode: stop being one. Contract (the peer side is a later
+ * slice): stop taking new clients at once, tell the attached ones to re-home after U(0,
+ * orphanWindowMs), stop heartbeating, and carry on as an ordinary client (it may be a candidate
+ * again later). The registry has already taken it off the list; until it stops, every heartbeat it
+ * sends is answered with `demote` again and its certificate is no longer renewed.
+ */
+export const Demote = z.strictObject({ orphanWindowMs: z.number().int().nonnegative().max(600_000) })
+export type Demote = z.infer<typeof Demote>
+
 export const RegistryResponse = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('certified'), certificate: Token, expiresAtMs: z.number().int() }),
-  z.strictObject({ type: z.literal('heartbeat-ok'), supernodes: SupernodeList, certificate: Token.optional() }),
+  z.strictObject({ type: z.literal('heartbeat-ok'), supernodes: SupernodeList, certificate: Token.optional(), demote: Demote.optional() }),
+  /** A candidate is now an elected supernode: start serving, then heartbeat with this certificate. */
+  z.strictObject({ type: z.literal('promoted'), certificate: Token, expiresAtMs: z.number().int() }),
+  /** Stay a client and offer again no sooner than `retryAfterMs` (already jittered by the registry). */
+  z.strictObject({ type: z.literal('not-now'), retryAfterMs: z.number().int().nonnegative().max(3600_000) }),
   ErrorReply
 ])
 export type RegistryResponse = z.infer<typeof RegistryResponse>

@@ -14,6 +14,7 @@ import type { ClusterDriver, ProcessSpec } from '../driver/driver.js'
 import { DEFAULT_BINS, createProcessDriver } from '../driver/process-driver.js'
 import { getJson } from '../http.js'
 import { HTTP_PORT, LIBP2P_PORT, httpUrl, libp2pAddr, loginServerIp } from '../layout.js'
+import { swarmArgs, swarmPasswordEnv } from '../swarm-args.js'
 import { waitFor } from '../wait.js'
 
 export const READY_TIMEOUT_MS = 60_000
@@ -131,9 +132,11 @@ export class BenchCluster {
     const controlIp = benchIps.swarmControl(this.init.net, j)
     return {
       name: `swarm${j + 1}`, role: 'swarm', program: 'swarm', ip: controlIp,
-      args: ['--count', String(count), '--first-ip', benchIps.swarmFirst(this.init.net, j), '--control-ip', controlIp,
-        '--data-dir', join(this.init.dir, 'data', `swarm${j + 1}`), '--user-prefix', 'u', '--first-user', String(firstUser), '--start-spread-ms', '0'],
-      env: this.nodeEnv({ REBOUND_SWARM_PASSWORD_SEED: this.init.passwordSeed })
+      args: swarmArgs({
+        count, firstIp: benchIps.swarmFirst(this.init.net, j), controlIp, dataDir: join(this.init.dir, 'data', `swarm${j + 1}`),
+        userPrefix: 'u', firstUser, startSpreadMs: 0
+      }),
+      env: this.nodeEnv(swarmPasswordEnv(this.init.passwordSeed))
     }
   }
 

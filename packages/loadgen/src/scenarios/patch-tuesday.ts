@@ -1,8 +1,10 @@
 /**
  * patch-tuesday: the Skype outage of 16 Aug 2007. A Windows Update reboot wave restarted a large
  * share of clients within a short window; their log-in flood, on top of lost supernode capacity,
- * kept the network down for two days. Here: SIGKILL a seeded share of ordinary peers at once,
- * restart each after U(0, reboot window), and measure how fast they are back in session.
+ * kept the network down for two days. Here: SIGKILL a seeded share of the peers' processes at once
+ * (a peer each, or with --peers-per-process K a swarm of K peers each: the process is what a kill
+ * takes down), restart each after U(0, reboot window), and measure how fast the killed peers are
+ * back in session.
  * Source: Skype's account of the outage (Villu Arak, "What happened on August 16", 20 Aug 2007).
  */
 import { sleep } from '@rebound/protocol'
@@ -15,42 +17,49 @@ export const RECOVERY_CHECK_MS = 250
 export const T100_GRACE_MS = 30_000
 export const MIN_DELIVERY_RATIO = 0.9
 
+/** A killed process and the peers it hosts. */
 interface Victim {
-  name: string
+  process: string
+  peers: string[]
   restartDelayMs: number
   restartedAtMs: number | null
 }
 
 export const patchTuesday: Scenario = {
   name: 'patch-tuesday',
-  description: 'SIGKILL a share of peers at once, restart each within a reboot window, measure re-attach times',
+  description: 'SIGKILL a share of peer processes at once, restart each within a reboot window, measure re-attach times',
   run: runPatchTuesday,
   objectives: patchTuesdayObjectives
 }
 
 async function runPatchTuesday (ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const { options, driver, chaos } = ctx
-  const peers = ctx.cluster.byRole('peer').map((member) => member.name)
-  const count = Math.min(peers.length, Math.ceil(options.killFraction * peers.length))
+  const processes = ctx.cluster.peerProcesses()
+  const peersOf = new Map(processes.map((p) => [p.name, p.peers.map((m) => m.name)]))
+  const names = processes.map((p) => p.name)
+  const count = Math.min(names.length, Math.ceil(options.killFraction * names.length))
   // Separate streams: drawing delays never changes who is killed, and vice versa.
-  const chosen = ctx.prng.fork('kills').sample(peers, count)
+  const chosen = ctx.prng.fork('kills').sample(names, count)
   const delays = ctx.prng.fork('delays')
-  const victims: Victim[] = chosen.map((name) => ({ name, restartDelayMs: delays.int(0, options.rebootWindowMs), restartedAtMs: null }))
+  const victims: Victim[] = chosen.map((name) => ({
+    process: name, peers: peersOf.get(name) ?? [], restartDelayMs: delays.int(0, options.rebootWindowMs), restartedAtMs: null
+  }))
 
   ctx.setPhase('kill')
   const killTimeMs = Date.now()
   // All signals are sent in this one turn of the event loop; the awaits only collect the exits.
   await Promise.all(victims.map(async (victim) => {
-    await driver.kill(victim.name, 'SIGKILL')
-    chaos.killed++
+    await driver.kill(victim.process, 'SIGKILL')
+    chaos.killed += victim.peers.length
   }))
-  ctx.log.info({ killed: victims.map((v) => v.name), killTimeMs }, 'reboot wave: peers killed')
+  const killedPeers = victims.flatMap((v) => v.peers)
+  ctx.log.info({ killed: victims.map((v) => v.process), peers: killedPeers.length, killTimeMs }, 'reboot wave: peer processes killed')
 
   ctx.setPhase('recover')
   const restarts = new AbortController()
   const restartsDone = restartOnSchedule(ctx, victims, killTimeMs, restarts.signal)
   const deadlineMs = killTimeMs + options.observeMs
-  const recovered = (): boolean => victims.every((v) => reattachedAt(ctx, v.name, killTimeMs) !== null)
+  const recovered = (): boolean => killedPeers.every((name) => reattachedAt(ctx, name, killTimeMs) !== null)
   // Bounded by the observation deadline (and the run's abort signal).
   while (!recovered() && Date.now() < deadlineMs && !ctx.signal.aborted) {
     await sleep(Math.min(RECOVERY_CHECK_MS, Math.max(0, deadlineMs - Date.now())), ctx.signal)
@@ -58,18 +67,19 @@ async function runPatchTuesday (ctx: ScenarioContext): Promise<ScenarioOutcome> 
   restarts.abort()
   await restartsDone
 
-  const kills: KillRecord[] = victims.map((victim) => {
-    const reattachedAtMs = reattachedAt(ctx, victim.name, killTimeMs)
+  const kills: KillRecord[] = victims.flatMap((victim) => victim.peers.map((name) => {
+    const reattachedAtMs = reattachedAt(ctx, name, killTimeMs)
     return {
-      name: victim.name,
+      name,
+      process: victim.process,
       killTimeMs,
       restartDelayMs: victim.restartDelayMs,
       restartedAtMs: victim.restartedAtMs,
       reattachedAtMs,
       recoveryMs: reattachedAtMs === null ? null : reattachedAtMs - killTimeMs,
-      loginAttempts: loginAttemptsSince(ctx, victim.name, killTimeMs)
+      loginAttempts: loginAttemptsSince(ctx, name, killTimeMs)
     }
-  })
+  }))
   return { recovery: recoveryFigures(kills.map((k) => k.recoveryMs)), kills }
 }
 
@@ -91,11 +101,11 @@ async function restartOnSchedule (ctx: ScenarioContext, victims: readonly Victim
     await sleep(Math.max(0, killTimeMs + victim.restartDelayMs - Date.now()), signal)
     if (signal.aborted || ctx.signal.aborted) return
     try {
-      await ctx.driver.restart(victim.name)
+      await ctx.driver.restart(victim.process)
       victim.restartedAtMs = Date.now()
-      ctx.chaos.restarted++
+      ctx.chaos.restarted += victim.peers.length
     } catch (err) {
-      ctx.log.error({ name: victim.name, err: String(err) }, 'restart failed')
+      ctx.log.error({ name: victim.process, err: String(err) }, 'restart failed')
     }
   }
 }

@@ -24,8 +24,11 @@ export interface ScenarioContext {
   setPhase: (phase: string) => void
 }
 
+/** One killed peer. */
 export interface KillRecord {
   name: string
+  /** The process whose kill took it down: the peer's own, or its swarm's. */
+  process: string
   killTimeMs: number
   restartDelayMs: number
   restartedAtMs: number | null
@@ -33,6 +36,17 @@ export interface KillRecord {
   recoveryMs: number | null
   /** Login requests (accepted or not) the restarted process made, from its counters; null if never seen. */
   loginAttempts: number | null
+}
+
+/** One killed process and the peers that went down with it (report.json recovery.processKills). */
+export interface ProcessKill {
+  process: string
+  peers: string[]
+  killTimeMs: number
+  restartDelayMs: number
+  restartedAtMs: number | null
+  /** Of its peers, how many re-attached after the kill. */
+  reattached: number
 }
 
 export interface ScenarioOutcome {

@@ -5,17 +5,14 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { DEFAULT_BINS } from '../../src/driver/process-driver.js'
 import type { Report } from '../../src/report.js'
+import { runRebound } from './run-rebound.js'
 
-/** dist/test/cluster/cluster.test.js -> dist/src/main.js */
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url))
 /** Start-up (~20 s), warm-up 5 s, reboot window 5 s, recovery and stop: well under this. */
 const RUN_TIMEOUT_MS = 150_000
 /** A /8 of its own, so that a concurrent default run (net 0) cannot collide with this one. */
@@ -30,16 +27,10 @@ test('patch-tuesday on a real 2+2+10 cluster recovers and meets every objective'
 }, async () => {
   const out = await mkdtemp(join(tmpdir(), 'rebound-cluster-'))
   const args = [
-    MAIN, 'run', 'patch-tuesday', '--peers', '10', '--supernodes', '2', '--login-servers', '2',
+    'run', 'patch-tuesday', '--peers', '10', '--supernodes', '2', '--login-servers', '2',
     '--warmup-ms', '5000', '--reboot-window-ms', '5000', '--net', String(NET), '--seed', String(SEED), '--out', out
   ]
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
-  const timer = setTimeout(() => child.kill('SIGINT'), RUN_TIMEOUT_MS)
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
-  clearTimeout(timer)
+  const { code, output } = await runRebound(args, RUN_TIMEOUT_MS)
   try {
     assert.equal(code, 0, `rebound exited ${code}; output:\n${output}`)
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as Report

@@ -6,14 +6,14 @@
 import { isIPv4 } from 'node:net'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { USER_PATTERN, type OptionSpecs } from '@rebound/protocol'
+import { MAX_SWARM_MEMBERS, USER_PATTERN, type OptionSpecs } from '@rebound/protocol'
 import { NodeConfigSchema, OPTIONS as NODE_OPTIONS, type NodeConfig } from '../config.js'
 import { DEFAULT_USER_DIGITS, memberUser, swarmPassword } from './accounts.js'
-import { capacityFrom, firstIpProblem, memberIp } from './addresses.js'
+import { USABLE_PER_OCTET, capacityFrom, firstIpProblem, memberIp } from './addresses.js'
 
 export const PROGRAM = 'rebound-swarm'
-/** Members per process: ~0.5 MiB of RSS and a few ms of CPU per second each (see docs). */
-export const MAX_SWARM_MEMBERS = 1000
+/** Members per process (protocol, so the load generator validates its --peers-per-process against it). */
+export { MAX_SWARM_MEMBERS }
 export const MAX_START_SPREAD_MS = 3600_000
 export const MAX_FIRST_USER = 1_000_000_000
 
@@ -26,6 +26,7 @@ function nodeOption (flag: string): OptionSpecs[string] {
 export const SWARM_OPTIONS: OptionSpecs = {
   count: { type: 'string', env: 'REBOUND_SWARM_COUNT', description: `members in this process, 1..${MAX_SWARM_MEMBERS}` },
   'first-ip': { type: 'string', env: 'REBOUND_SWARM_FIRST_IP', description: 'member i listens on the i-th address from this one (skipping .0 and .255)' },
+  'ips-per-octet': { type: 'string', env: 'REBOUND_SWARM_IPS_PER_OCTET', description: `member addresses use last octets 1..N of each third octet, N 1..${USABLE_PER_OCTET}`, default: String(USABLE_PER_OCTET) },
   'control-ip': { type: 'string', env: 'REBOUND_SWARM_CONTROL_IP', description: 'address of the HTTP control port', default: 'the first member address' },
   'user-prefix': { type: 'string', env: 'REBOUND_SWARM_USER_PREFIX', description: 'member i is user <prefix><first-user + i, zero-padded>', default: 'u' },
   'first-user': { type: 'string', env: 'REBOUND_SWARM_FIRST_USER', description: 'number of the first member\'s user', default: '1' },
@@ -47,6 +48,7 @@ export const SwarmConfigSchema = z.object({
     const problem = firstIpProblem(ip)
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
   }),
+  ipsPerOctet: z.coerce.number().int().min(1).max(USABLE_PER_OCTET).default(USABLE_PER_OCTET),
   controlIp: z.string().refine(isIPv4, 'must be an IPv4 address').optional(),
   userPrefix: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,15}$/, 'must be 1-16 of [a-z0-9_-], starting with a letter or digit').default('u'),
   firstUser: z.coerce.number().int().min(0).max(MAX_FIRST_USER).default(1),
@@ -64,8 +66,16 @@ export const SwarmConfigSchema = z.object({
   logLevel: node.logLevel,
   libp2pDebug: node.libp2pDebug
 }).superRefine((c, ctx) => {
-  if (firstIpProblem(c.firstIp) === undefined && c.count > capacityFrom(c.firstIp)) {
-    ctx.addIssue({ code: 'custom', path: ['count'], message: `only ${capacityFrom(c.firstIp)} addresses remain after --first-ip ${c.firstIp}` })
+  // zod runs this even when a field failed: only judge the address range once both parts are sound.
+  const perOctetOk = Number.isInteger(c.ipsPerOctet) && c.ipsPerOctet >= 1 && c.ipsPerOctet <= USABLE_PER_OCTET
+  if (perOctetOk && firstIpProblem(c.firstIp) === undefined) {
+    // The field check used the default packing; fewer addresses per octet rule out more last octets.
+    const problem = firstIpProblem(c.firstIp, c.ipsPerOctet)
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['firstIp'], message: problem })
+    } else if (c.count > capacityFrom(c.firstIp, c.ipsPerOctet)) {
+      ctx.addIssue({ code: 'custom', path: ['count'], message: `only ${capacityFrom(c.firstIp, c.ipsPerOctet)} addresses remain after --first-ip ${c.firstIp}` })
+    }
   }
   const last = memberUser(c.userPrefix, c.firstUser + c.count - 1, c.userDigits)
   if (!USER_PATTERN.test(last)) ctx.addIssue({ code: 'custom', path: ['userPrefix'], message: `user ${last} is not a valid user name` })
@@ -81,7 +91,7 @@ export interface MemberIdentity {
 }
 
 export function memberIdentity (config: SwarmConfig, index: number): MemberIdentity {
-  return { index, user: memberUser(config.userPrefix, config.firstUser + index, config.userDigits), ip: memberIp(config.firstIp, index) }
+  return { index, user: memberUser(config.userPrefix, config.firstUser + index, config.userDigits), ip: memberIp(config.firstIp, index, config.ipsPerOctet) }
 }
 
 export function controlIpOf (config: SwarmConfig): string {
