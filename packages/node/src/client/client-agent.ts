@@ -39,6 +39,8 @@ export interface ClientAgentDeps {
   log: Logger
   random: () => number
   now: () => number
+  /** The session ended or no supernode would take us: capacity may have gone (candidacy.nudge). */
+  onOrphaned?: () => void
 }
 
 export interface ClientAgentInit {
@@ -75,6 +77,11 @@ export class ClientAgent {
 
   get supernode (): string | null {
     return this.session?.isOpen === true ? this.session.supernode : null
+  }
+
+  /** The current ticket, if any (an eligible peer shows it when offering to serve). */
+  get ticket (): string | null {
+    return this.saved?.ticket ?? null
   }
 
   get ticketExpiresAtMs (): number | null {
@@ -148,6 +155,7 @@ export class ClientAgent {
         this.deps.metrics.attached.set(0)
         this.attachedAtMs = null
         if (signal.aborted) break
+        this.deps.onOrphaned?.()
         // Orphaned: spread the re-homing of all this supernode's clients over U(0, W).
         waitMs = this.defended ? Math.floor(this.deps.random() * this.orphanWindowMs) : 0
         this.state = 'attaching'
@@ -263,8 +271,10 @@ export class ClientAgent {
     this.staleList = false
   }
 
+  /** Cached supernodes whose certificate verifies; never this peer itself (an elected supernode is also a client). */
   private validSupernodes (now: number): SupernodeEntry[] {
-    return verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now)
+    const self = this.deps.node.peerId.toString()
+    return verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now).filter((e) => e.peerId !== self)
   }
 
   private async attachAny (ticket: string, candidates: SupernodeEntry[]): Promise<ClientSession> {
@@ -275,6 +285,7 @@ export class ClientAgent {
     } catch (err) {
       if (TICKET_CODES.has((err as ReboundError).code ?? '')) this.saved = { ...this.saved, ticket: null, ticketExpiresAtMs: null }
       if ((err as ReboundError).meta?.listStale === true) this.staleList = true
+      this.deps.onOrphaned?.()
       throw err
     }
     this.session = attached.session

@@ -6,7 +6,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import {
   REGISTRY_PROTOCOL, RegistryResponse, ReboundError, RequestChannel,
-  type RegistryRequest, type SupernodeClass, type SupernodeEntry
+  type Demote, type RegistryRequest, type SupernodeClass, type SupernodeEntry
 } from '@rebound/protocol'
 import type { PeerNode } from '../libp2p.js'
 
@@ -15,6 +15,19 @@ export const REGISTRY_DEADLINE_MS = 5000
 export interface Heartbeat {
   supernodes: SupernodeEntry[]
   certificate?: string
+  /** An elected supernode is told to step down (protocol Demote). */
+  demote?: Demote
+}
+
+export type CandidateAnswer =
+  | { promoted: true, certificate: string }
+  | { promoted: false, retryAfterMs: number }
+
+export interface CandidateOffer {
+  ticket: string
+  addrs: string[]
+  capacity: number
+  uptimeMs: number
 }
 
 export class RegistryClient {
@@ -37,7 +50,23 @@ export class RegistryClient {
   async heartbeat (certificate: string, clients: number, capacity: number): Promise<Heartbeat> {
     const reply = await this.ask({ type: 'heartbeat', certificate, clients, capacity })
     if (reply.type !== 'heartbeat-ok') throw new ReboundError('BAD_REQUEST', `unexpected registry reply ${reply.type}`)
-    return reply.certificate === undefined ? { supernodes: reply.supernodes } : { supernodes: reply.supernodes, certificate: reply.certificate }
+    const beat: Heartbeat = { supernodes: reply.supernodes }
+    if (reply.certificate !== undefined) beat.certificate = reply.certificate
+    if (reply.demote !== undefined) beat.demote = reply.demote
+    return beat
+  }
+
+  /** Offer to serve as an elected supernode: promoted (with a certificate), or when to ask again. */
+  async candidate (offer: CandidateOffer): Promise<CandidateAnswer> {
+    const reply = await this.ask({ type: 'candidate', ...offer })
+    if (reply.type === 'promoted') return { promoted: true, certificate: reply.certificate }
+    if (reply.type === 'not-now') return { promoted: false, retryAfterMs: reply.retryAfterMs }
+    throw new ReboundError('BAD_REQUEST', `unexpected registry reply ${reply.type}`)
+  }
+
+  /** Drop the kept streams: a client asks rarely, and keeps no login-server connection between asks. */
+  close (): void {
+    for (const server of this.servers) server.close()
   }
 
   /** Try each login server once, starting with the last one that answered. */

@@ -37,6 +37,8 @@ export interface SupernodeInit {
   heartbeatMs: number
   orphanWindowMs: number
   class: SupernodeClass
+  /** An elected supernode starts with the certificate the registry promoted it with (no certify). */
+  certificate?: string
 }
 
 export interface SupernodeDeps {
@@ -46,6 +48,8 @@ export interface SupernodeDeps {
   log: Logger
   random: () => number
   now: () => number
+  /** The registry told this (elected) supernode to step down; the owner stops it. */
+  onDemote?: (orphanWindowMs: number) => void
 }
 
 export class Supernode {
@@ -67,6 +71,14 @@ export class Supernode {
     this.self = deps.node.peerId.toString()
     this.joins = new TokenBucket(init.joinRate, init.joinBurst, deps.now)
     this.joinSchedule = new JoinSchedule(init.joinRate)
+    if (init.certificate !== undefined) {
+      this.certificate = init.certificate
+      this.certifiedAtMs = deps.now()
+    }
+  }
+
+  get supernodeClass (): SupernodeClass {
+    return this.init.class
   }
 
   get knownSupernodes (): number {
@@ -116,6 +128,10 @@ export class Supernode {
       const beat = await this.registry.heartbeat(this.certificate, this.sessions.size, this.init.capacity)
       if (beat.certificate !== undefined) this.certificate = beat.certificate
       this.onSupernodeList(beat.supernodes)
+      if (beat.demote !== undefined && this.init.class === 'elected') {
+        this.deps.log.info({ clients: this.sessions.size, orphanWindowMs: beat.demote.orphanWindowMs }, 'demoted by the registry')
+        this.deps.onDemote?.(beat.demote.orphanWindowMs)
+      }
     } catch (err) {
       this.deps.log.warn({ code: errorCodeOf(err), err: describeError(err) }, 'heartbeat failed')
     }

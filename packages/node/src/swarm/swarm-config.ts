@@ -35,7 +35,7 @@ export const SWARM_OPTIONS: OptionSpecs = {
   'start-spread-ms': { type: 'string', env: 'REBOUND_SWARM_START_SPREAD_MS', description: 'members start evenly over this window; 0 starts all at once', default: '0' },
   'login-load': { type: 'boolean', env: 'REBOUND_SWARM_LOGIN_LOAD', description: 'be a login load generator (POST /load) instead of hosting peers' },
   'data-dir': { ...nodeOption('data-dir'), description: 'member i keeps its identity and state in <data-dir>/<user>/' },
-  ...Object.fromEntries(['port', 'http-port', 'cluster-pubkey', 'login-servers', 'register', 'profile', 'log-level', 'libp2p-debug']
+  ...Object.fromEntries(['port', 'http-port', 'cluster-pubkey', 'login-servers', 'register', 'eligible', 'capacity', 'profile', 'log-level', 'libp2p-debug']
     .map((flag) => [flag, nodeOption(flag)]))
 }
 
@@ -62,6 +62,8 @@ export const SwarmConfigSchema = z.object({
   clusterPubkey: node.clusterPubkey.optional(),
   loginServers: node.loginServers,
   register: node.register,
+  eligible: node.eligible,
+  capacity: node.capacity,
   profile: node.profile,
   logLevel: node.logLevel,
   libp2pDebug: node.libp2pDebug
@@ -111,6 +113,8 @@ export function memberConfig (config: SwarmConfig, member: MemberIdentity): Node
     user: member.user,
     password: swarmPassword(config.passwordSeed, member.user),
     register: config.register,
+    eligible: config.eligible,
+    capacity: config.capacity,
     profile: config.profile,
     logLevel: config.logLevel
   })

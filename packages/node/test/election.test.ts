@@ -1,0 +1,103 @@
+/**
+ * Integration: supernode election from the peer's side. A real rebound-bootstrap process with no
+ * supernode at all (and --min-supernodes 1); an eligible client that cannot attach anywhere offers
+ * itself, is promoted, and then serves an ordinary client as an elected supernode, while its own
+ * user session never tries to attach to itself.
+ */
+import { test, after, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createLogger, generateClusterKey, privateKeyToPem, publicKeyToBase64, verifyCertificate, type NodeStatus } from '@rebound/protocol'
+import { NodeConfigSchema, Peer } from '../src/index.js'
+
+const NET = '127.97'
+const BOOTSTRAP_BIN = fileURLToPath(new URL('../../../bootstrap/dist/src/main.js', import.meta.url))
+const key = generateClusterKey()
+const log = createLogger({ service: 'test', level: 'silent' })
+let dir: string
+let loginServer: ChildProcess
+let loginAddr: string
+const peers: Peer[] = []
+
+async function waitFor<T> (what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const value = fn()
+    if (value !== undefined) return value
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+async function startPeer (name: string, ip: string, extra: Record<string, unknown>): Promise<Peer> {
+  const config = NodeConfigSchema.parse({
+    listen: ip, dataDir: join(dir, name), clusterPubkey: publicKeyToBase64(key.publicKey), loginServers: loginAddr, heartbeatMs: 500, ...extra
+  })
+  const peer = new Peer(config, { log })
+  await peer.start()
+  peers.push(peer)
+  return peer
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rebound-election-'))
+  await mkdir(join(dir, 'ls1'))
+  await writeFile(join(dir, 'cluster.pem'), privateKeyToPem(key.privateKey), { mode: 0o600 })
+  loginServer = spawn(process.execPath, [BOOTSTRAP_BIN, '--listen', `${NET}.1.1`, '--data-dir', join(dir, 'ls1'), '--store', join(dir, 'store.sqlite'),
+    '--cluster-key-file', join(dir, 'cluster.pem'), '--operator-token', 'operator-secret-1', '--scrypt-n', '1024', '--min-supernodes', '1',
+    '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] })
+  let peerId: string | undefined
+  // Bounded: 200 tries of at most 600 ms.
+  for (let i = 0; i < 200 && peerId === undefined; i++) {
+    try {
+      const res = await fetch(`http://${NET}.1.1:7480/healthz`, { signal: AbortSignal.timeout(500) })
+      if (res.ok) peerId = (await res.json() as { peerId: string }).peerId
+    } catch { await new Promise((resolve) => setTimeout(resolve, 100)) }
+  }
+  assert.ok(peerId !== undefined, 'login server started')
+  loginAddr = `/ip4/${NET}.1.1/tcp/7401/p2p/${peerId}`
+})
+
+after(async () => {
+  for (const peer of peers) await peer.stop()
+  loginServer.kill('SIGTERM')
+  await rm(dir, { recursive: true, force: true })
+})
+
+test('with no supernode at all, an eligible client is elected and serves others; its own session never targets itself', async () => {
+  const eve = await startPeer('eve', `${NET}.2.1`, { user: 'eve', password: 'eve-pw', register: true, eligible: true, capacity: 20 })
+  const elected = await waitFor('eve elected', () => (eve.status().supernodeClass === 'elected' ? eve.status() : undefined), 30_000)
+  assert.equal(elected.role, 'supernode')
+  assert.equal(elected.capacity, 20)
+  const certificate = eve.supernodeCertificate
+  assert.ok(certificate !== null)
+  const payload = verifyCertificate(certificate, key.publicKey, { peerId: eve.node.peerId.toString(), nowMs: Date.now() })
+  assert.equal(payload.class, 'elected')
+
+  const fay = await startPeer('fay', `${NET}.2.2`, { user: 'fay', password: 'fay-pw', register: true })
+  const attached = await waitFor('fay attached to eve', () => (fay.status().state === 'attached' ? fay.status() : undefined), 30_000)
+  assert.equal(attached.supernode, eve.node.peerId.toString())
+  await waitFor('eve counts fay', () => (eve.status().clients === 1 ? true : undefined))
+  const eveStatus: NodeStatus = eve.status()
+  assert.notEqual(eveStatus.supernode, eve.node.peerId.toString(), 'an elected supernode is not its own client')
+  assert.equal(eveStatus.user, 'eve')
+})
+
+test('once an operator supernode makes it surplus and it stays idle, the elected one is demoted, drains, and stays a client', async () => {
+  const eve = peers.find((p) => p.status().user === 'eve')
+  const fay = peers.find((p) => p.status().user === 'fay')
+  assert.ok(eve !== undefined && fay !== undefined)
+  const op = await startPeer('op', `${NET}.2.3`, { supernode: true, operatorToken: 'operator-secret-1', capacity: 20 })
+  await waitFor('operator certified', () => (op.status().state === 'attached' ? true : undefined))
+  // The registry demotes after 30 s below --demote-below, one supernode at a time, never an operator.
+  const demoted = await waitFor('eve demoted', () => (eve.status().role === 'client' ? eve.status() : undefined), 60_000)
+  assert.equal(demoted.supernodeClass, null)
+  assert.equal(op.status().supernodeClass, 'operator')
+  const rehomed = await waitFor('fay re-homed to the operator', () => (fay.status().state === 'attached' && fay.status().supernode === op.node.peerId.toString() ? fay.status() : undefined), 30_000)
+  assert.equal(rehomed.user, 'fay')
+  await waitFor('eve attached as a plain client', () => (eve.status().state === 'attached' ? true : undefined), 30_000)
+})
