@@ -101,3 +101,16 @@ test('once an operator supernode makes it surplus and it stays idle, the elected
   assert.equal(rehomed.user, 'fay')
   await waitFor('eve attached as a plain client', () => (eve.status().state === 'attached' ? true : undefined), 30_000)
 })
+
+test('a supernode whose connection closes leaves the others\' live set at once, not a registry timeout later', async () => {
+  const op = peers.find((p) => p.status().supernodeClass === 'operator')
+  assert.ok(op !== undefined)
+  const op2 = await startPeer('op2', `${NET}.2.4`, { supernode: true, operatorToken: 'operator-secret-1', capacity: 20 })
+  await waitFor('each knows the other', () => (op.status().knownSupernodes === 2 && op2.status().knownSupernodes === 2 ? true : undefined), 20_000)
+  await op2.stop()
+  peers.splice(peers.indexOf(op2), 1)
+  const stoppedAtMs = Date.now()
+  await waitFor('op drops op2', () => (op.status().knownSupernodes === 1 ? true : undefined), 5000)
+  // The registry still lists op2 for its 6 s heartbeat timeout: this was the connection.
+  assert.ok(Date.now() - stoppedAtMs < 1500, `dropped after ${Date.now() - stoppedAtMs} ms`)
+})

@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RetryBudget } from '../src/client/retry-budget.js'
 import { JoinSchedule, SCHEDULE_SHARE } from '../src/supernode/join-schedule.js'
+import { MAX_SUSPECTS, SupernodeLiveness } from '../src/supernode/liveness.js'
 import { NAIVE_RETRY_INTERVAL_MS, SLOT_JITTER_MS, createRetryPolicy } from '../src/client/retry-policy.js'
 
 test('defended retries: full jitter grows to the cap, obeys retryAfterMs, and a slot sets the time', () => {
@@ -57,4 +58,16 @@ test('join schedule: refused joins get places paced at 0.9 of the join rate, aft
   for (let i = 0; i < 1000; i++) assert.ok(schedule.place(200, 0) <= 5000)
   // After a quiet spell the schedule starts again from the next token.
   assert.equal(schedule.place(600_000, 10), 10)
+})
+
+test('supernode liveness: a lost connection suspects for SUSPECT_MS, a reconnect clears it, memory is bounded', () => {
+  const liveness = new SupernodeLiveness(10_000)
+  liveness.suspect('a', 0)
+  assert.equal(liveness.isSuspect('a', 9_999), true)
+  assert.equal(liveness.isSuspect('a', 10_000), false, 'expired: the registry list decides again')
+  liveness.suspect('b', 0)
+  assert.deepEqual([liveness.clear('b'), liveness.isSuspect('b', 1), liveness.clear('b')], [true, false, false])
+  for (let i = 0; i < MAX_SUSPECTS + 10; i++) liveness.suspect(`p${i}`, 0)
+  assert.equal(liveness.isSuspect('p0', 1), false, 'the oldest suspects are forgotten first')
+  assert.equal(liveness.isSuspect(`p${MAX_SUSPECTS + 9}`, 1), true)
 })

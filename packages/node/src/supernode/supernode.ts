@@ -4,7 +4,7 @@
  * or through the supernode that holds the recipient.
  */
 import type { KeyObject } from 'node:crypto'
-import type { Connection, Stream } from '@libp2p/interface'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import {
   ClientFrame, FramedStream, MESH_PROTOCOL, MeshRequest, ReboundError, SESSION_PROTOCOL,
@@ -21,6 +21,7 @@ import { MESH_DEADLINE_MS, entryAddrs, meshRequest } from './mesh-client.js'
 import { PRESENCE_REPLICAS, PresenceDirectory } from './presence-directory.js'
 import { RegistryClient } from './registry-client.js'
 import { JoinSchedule } from './join-schedule.js'
+import { SupernodeLiveness } from './liveness.js'
 import { ServerSession } from './server-session.js'
 
 export const ATTACH_READ_TIMEOUT_MS = 5000
@@ -57,7 +58,10 @@ export class Supernode {
   certifiedAtMs: number | null = null
   readonly sessions = new Map<string, ServerSession>()
   private list: SupernodeEntry[] = []
+  /** The last list the registry sent (verified), before suspects are left out. */
+  private registryList: SupernodeEntry[] = []
   private live = new Set<string>()
+  private readonly liveness = new SupernodeLiveness()
   private readonly directory = new PresenceDirectory()
   private readonly registry: RegistryClient
   private readonly self: string
@@ -90,11 +94,15 @@ export class Supernode {
     await this.deps.node.handle(MESH_PROTOCOL, serveRequests(MeshRequest, async (req, connection) => await this.handleMesh(req, connection), {
       readTimeoutMs: MESH_DEADLINE_MS, log: this.deps.log
     }), { maxInboundStreams: 256 })
+    this.deps.node.addEventListener('peer:disconnect', this.onDisconnect)
+    this.deps.node.addEventListener('peer:connect', this.onConnect)
     this.loop = this.registryLoop(this.stopController.signal)
   }
 
   async stop (): Promise<void> {
     this.stopController.abort()
+    this.deps.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    this.deps.node.removeEventListener('peer:connect', this.onConnect)
     await this.deps.node.unhandle([SESSION_PROTOCOL, MESH_PROTOCOL])
     for (const session of this.sessions.values()) session.close('supernode stopping')
     await this.loop
@@ -137,17 +145,52 @@ export class Supernode {
     }
   }
 
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    const peerId = evt.detail.toString()
+    if (!this.live.has(peerId) || peerId === this.self) return
+    this.liveness.suspect(peerId, this.deps.now())
+    this.deps.log.info({ supernode: peerId }, 'lost the connection to a supernode: treated as dead')
+    this.applyList(this.registryList)
+    // A connection can also close for benign reasons: one dial tells. A dead one refuses at once
+    // (or times out); a live one connects, and peer:connect clears the suspicion.
+    const entry = this.registryList.find((e) => e.peerId === peerId)
+    if (entry !== undefined) this.connectTo([entry])
+  }
+
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    if (this.liveness.clear(evt.detail.toString())) this.applyList(this.registryList)
+  }
+
   private onSupernodeList (list: SupernodeEntry[]): void {
-    const verified = verifiedSupernodes(list, this.deps.clusterKey, this.deps.now())
-    const next = new Set([this.self, ...verified.map((e) => e.peerId)])
+    this.registryList = verifiedSupernodes(list, this.deps.clusterKey, this.deps.now())
+    this.applyList(this.registryList)
+  }
+
+  /** The registry's list less the suspects becomes the live set; presence follows a change. */
+  private applyList (registryList: SupernodeEntry[]): void {
+    const nowMs = this.deps.now()
+    const alive = registryList.filter((e) => !this.liveness.isSuspect(e.peerId, nowMs))
+    const next = new Set([this.self, ...alive.map((e) => e.peerId)])
     const changed = next.size !== this.live.size || [...next].some((id) => !this.live.has(id))
-    this.list = verified
+    this.list = alive
+    const joined = [...next].filter((id) => !this.live.has(id))
     this.live = next
     if (!changed) return
+    this.connectTo(alive.filter((e) => joined.includes(e.peerId)))
     const dropped = this.directory.retainSupernodes(next)
     this.deps.log.info({ supernodes: next.size, dropped }, 'supernode set changed')
     // Owners moved: publish every local session again to its (possibly new) owners.
     for (const session of this.sessions.values()) void this.publish(session)
+  }
+
+  /** Keep a connection to every other live supernode, so that a death shows as a closed connection. */
+  private connectTo (entries: SupernodeEntry[]): void {
+    for (const entry of entries) {
+      if (entry.peerId === this.self) continue
+      this.deps.node.dial(entryAddrs(entry), { signal: AbortSignal.timeout(MESH_DEADLINE_MS) }).catch((err: unknown) => {
+        this.deps.log.debug({ supernode: entry.peerId, err: describeError(err) }, 'could not connect to a supernode')
+      })
+    }
   }
 
   // ---- sessions ----
