@@ -114,3 +114,27 @@ test('a supernode whose connection closes leaves the others\' live set at once, 
   // The registry still lists op2 for its 6 s heartbeat timeout: this was the connection.
   assert.ok(Date.now() - stoppedAtMs < 1500, `dropped after ${Date.now() - stoppedAtMs} ms`)
 })
+
+test('a frozen supernode (SIGSTOP, connections still open) is left out by the others within 2 s', async (t) => {
+  const op = peers.find((p) => p.status().supernodeClass === 'operator')
+  assert.ok(op !== undefined)
+  const NODE_BIN = fileURLToPath(new URL('../src/main.js', import.meta.url))
+  await mkdir(join(dir, 'ice'), { recursive: true })
+  const ice = spawn(process.execPath, [NODE_BIN, '--listen', `${NET}.2.5`, '--data-dir', join(dir, 'ice'), '--cluster-pubkey', publicKeyToBase64(key.publicKey),
+    '--login-servers', loginAddr, '--supernode', '--operator-token', 'operator-secret-1', '--heartbeat-ms', '500', '--log-level', 'warn'],
+  { stdio: ['ignore', 'inherit', 'inherit'] })
+  try {
+    await waitFor('op knows the soon-frozen supernode', () => (op.status().knownSupernodes === 2 ? true : undefined), 20_000)
+    await new Promise((resolve) => setTimeout(resolve, 1000)) // a few probes answered
+    ice.kill('SIGSTOP')
+    const frozeAtMs = Date.now()
+    await waitFor('op leaves it out', () => (op.status().knownSupernodes === 1 ? true : undefined), 10_000)
+    const tookMs = Date.now() - frozeAtMs
+    t.diagnostic(`frozen supernode left out after ${tookMs} ms`)
+    assert.ok(tookMs <= 2500, `left out after ${tookMs} ms`)
+  } finally {
+    ice.kill('SIGCONT')
+    ice.kill('SIGTERM')
+    await new Promise((resolve) => ice.once('exit', resolve))
+  }
+})

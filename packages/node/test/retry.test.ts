@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import { RetryBudget } from '../src/client/retry-budget.js'
 import { JoinSchedule, SCHEDULE_SHARE } from '../src/supernode/join-schedule.js'
 import { MAX_SUSPECTS, SupernodeLiveness } from '../src/supernode/liveness.js'
+import { RingWatch, SILENCE_MS, ringSuccessors } from '../src/supernode/ring-monitor.js'
 import { NAIVE_RETRY_INTERVAL_MS, SLOT_JITTER_MS, createRetryPolicy } from '../src/client/retry-policy.js'
 
 test('defended retries: full jitter grows to the cap, obeys retryAfterMs, and a slot sets the time', () => {
@@ -70,4 +71,21 @@ test('supernode liveness: a lost connection suspects for SUSPECT_MS, a reconnect
   for (let i = 0; i < MAX_SUSPECTS + 10; i++) liveness.suspect(`p${i}`, 0)
   assert.equal(liveness.isSuspect('p0', 1), false, 'the oldest suspects are forgotten first')
   assert.equal(liveness.isSuspect(`p${MAX_SUSPECTS + 9}`, 1), true)
+})
+
+test('ring monitor: k successors on the sorted ring, and a verdict only after both silence and repeated failures', () => {
+  assert.deepEqual(ringSuccessors(['a', 'b', 'c', 'd', 'e'], 'c', 3), ['d', 'e', 'a'])
+  assert.deepEqual(ringSuccessors(['a', 'b', 'c', 'd', 'e'], 'e', 2), ['a', 'b'])
+  assert.deepEqual(ringSuccessors(['a', 'c'], 'b', 3), ['a', 'c'], 'fewer than k: all the others')
+  assert.deepEqual(ringSuccessors(['x'], 'x'), [])
+  const watch = new RingWatch()
+  watch.setTargets(['a', 'b'], 0)
+  assert.equal(watch.onFailure('a', SILENCE_MS + 1), false, 'one failed probe is never a verdict')
+  assert.equal(watch.onFailure('a', SILENCE_MS + 2), true)
+  assert.deepEqual(watch.targets(), ['b'], 'a dead target is no longer watched')
+  watch.onAnswer('b', 1000)
+  assert.equal(watch.onFailure('b', 1100), false)
+  assert.equal(watch.onFailure('b', 1200), false, 'two failures, but heard from 200 ms ago')
+  watch.setTargets(['c'], 5000)
+  assert.deepEqual(watch.targets(), ['c'])
 })

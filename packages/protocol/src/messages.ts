@@ -167,7 +167,11 @@ export const MeshCall = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('publish'), ticket: Token, supernode: PeerIdString, addrs: Addrs, sinceMs: z.number().int() }),
   z.strictObject({ type: z.literal('unpublish'), user: UserName, supernode: PeerIdString }),
   z.strictObject({ type: z.literal('lookup'), user: UserName }),
-  z.strictObject({ type: z.literal('route'), message: ChatMessage, deadlineMs: DeadlineMs })
+  z.strictObject({ type: z.literal('route'), message: ChatMessage, deadlineMs: DeadlineMs }),
+  /** Liveness probe between supernodes (a frozen one keeps its connections but stops answering). */
+  z.strictObject({ type: z.literal('ping') }),
+  /** The sender's probes of `supernode` went unanswered: treat it as dead for a while. */
+  z.strictObject({ type: z.literal('suspect'), supernode: PeerIdString })
 ])
 export type MeshCall = z.infer<typeof MeshCall>
 

@@ -7,9 +7,9 @@ import type { KeyObject } from 'node:crypto'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import {
-  ClientFrame, FramedStream, MESH_PROTOCOL, MeshRequest, ReboundError, SESSION_PROTOCOL,
+  ClientFrame, FramedStream, MESH_PROTOCOL, MeshRequest, MeshResponse, ReboundError, RequestChannel, SESSION_PROTOCOL,
   TokenBucket, describeError, errorCodeOf, errorReply, peekTicket, serveRequests, sleep, verifyCertificate, verifyTicket,
-  type ChatMessage, type Logger, type MeshCall, type MeshResponse, type SupernodeClass, type SupernodeEntry
+  type ChatMessage, type Logger, type MeshCall, type SupernodeClass, type SupernodeEntry
 } from '@rebound/protocol'
 import { Backoff } from '../backoff.js'
 import type { SendOutcome } from '../client/client-session.js'
@@ -22,6 +22,7 @@ import { PRESENCE_REPLICAS, PresenceDirectory } from './presence-directory.js'
 import { RegistryClient } from './registry-client.js'
 import { JoinSchedule } from './join-schedule.js'
 import { SupernodeLiveness } from './liveness.js'
+import { PROBE_DEADLINE_MS, PROBE_INTERVAL_MS, RingWatch, ringSuccessors } from './ring-monitor.js'
 import { ServerSession } from './server-session.js'
 
 export const ATTACH_READ_TIMEOUT_MS = 5000
@@ -62,6 +63,11 @@ export class Supernode {
   private registryList: SupernodeEntry[] = []
   private live = new Set<string>()
   private readonly liveness = new SupernodeLiveness()
+  private readonly ringWatch = new RingWatch()
+  /** Kept mesh streams to the ring successors being probed (at most MONITORED_SUCCESSORS). */
+  private readonly probeChannels = new Map<string, RequestChannel>()
+  private readonly probing = new Set<string>()
+  private monitor: Promise<void> | undefined
   private readonly directory = new PresenceDirectory()
   private readonly registry: RegistryClient
   private readonly self: string
@@ -97,6 +103,7 @@ export class Supernode {
     this.deps.node.addEventListener('peer:disconnect', this.onDisconnect)
     this.deps.node.addEventListener('peer:connect', this.onConnect)
     this.loop = this.registryLoop(this.stopController.signal)
+    this.monitor = this.monitorLoop(this.stopController.signal)
   }
 
   async stop (): Promise<void> {
@@ -105,7 +112,60 @@ export class Supernode {
     this.deps.node.removeEventListener('peer:connect', this.onConnect)
     await this.deps.node.unhandle([SESSION_PROTOCOL, MESH_PROTOCOL])
     for (const session of this.sessions.values()) session.close('supernode stopping')
+    for (const channel of this.probeChannels.values()) channel.close()
     await this.loop
+    await this.monitor
+  }
+
+  // ---- frozen supernodes: probe the ring successors (ring-monitor.ts) ----
+
+  private async monitorLoop (signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await sleep(PROBE_INTERVAL_MS, signal)
+      if (signal.aborted || this.certificate === null) continue
+      const targets = ringSuccessors(this.live, this.self)
+      this.ringWatch.setTargets(targets, this.deps.now())
+      for (const [id, channel] of this.probeChannels) {
+        if (!targets.includes(id)) { channel.close(); this.probeChannels.delete(id) }
+      }
+      // One probe in flight per target: a frozen one times out instead of piling probes up.
+      for (const id of targets) if (!this.probing.has(id)) void this.probe(id)
+    }
+  }
+
+  private async probe (id: string): Promise<void> {
+    const entry = this.list.find((e) => e.peerId === id)
+    const certificate = this.certificate
+    if (entry === undefined || certificate === null) return
+    let channel = this.probeChannels.get(id)
+    if (channel === undefined) {
+      channel = new RequestChannel(this.deps.node, entryAddrs(entry), MESH_PROTOCOL)
+      this.probeChannels.set(id, channel)
+    }
+    this.probing.add(id)
+    try {
+      await channel.request({ certificate, call: { type: 'ping' } } satisfies MeshRequest, MeshResponse, PROBE_DEADLINE_MS)
+      this.ringWatch.onAnswer(id, this.deps.now())
+    } catch {
+      if (this.ringWatch.onFailure(id, this.deps.now())) this.declareDead(id)
+    } finally {
+      this.probing.delete(id)
+    }
+  }
+
+  /** Silent past the bound: leave it out here, and tell the others. */
+  private declareDead (id: string): void {
+    this.probeChannels.get(id)?.close()
+    this.probeChannels.delete(id)
+    this.liveness.suspect(id, this.deps.now())
+    this.deps.log.warn({ supernode: id }, 'supernode silent: treated as dead')
+    const others = this.list.filter((e) => e.peerId !== id && e.peerId !== this.self)
+    this.applyList(this.registryList)
+    const certificate = this.certificate
+    if (certificate === null) return
+    for (const entry of others) {
+      meshRequest(this.deps.node, certificate, entryAddrs(entry), { type: 'suspect', supernode: id }, PROBE_DEADLINE_MS * 2).catch(() => {})
+    }
   }
 
   // ---- registry: certify, then heartbeat ----
@@ -359,6 +419,15 @@ export class Supernode {
         const record = this.directory.get(req.user)
         return record === undefined ? { type: 'not-found', user: req.user } : { type: 'found', ...record }
       }
+      case 'ping':
+        return { type: 'ok' }
+      case 'suspect':
+        // Another certified supernode's probes of it went unanswered (ring-monitor.ts).
+        if (req.supernode !== this.self && this.live.has(req.supernode)) {
+          this.liveness.suspect(req.supernode, this.deps.now())
+          this.applyList(this.registryList)
+        }
+        return { type: 'ok' }
       case 'route': {
         const session = this.sessions.get(req.message.to)
         if (session === undefined) throw new ReboundError('RECIPIENT_OFFLINE', 'recipient not attached here')
