@@ -41,6 +41,10 @@ export interface ClusterInit {
   outDir: string
   /** Every process is started with REBOUND_PROFILE set to this. */
   profile: Profile
+  /** The orphan window W every supernode is started with (--orphan-window-ms). */
+  orphanWindowMs: number
+  /** Share of the peer processes started --eligible (the first ones in layout order). */
+  eligibleFraction?: number
 }
 
 export interface ClusterDeps {
@@ -61,6 +65,9 @@ export class Cluster {
   private readonly deps: ClusterDeps
   private readonly operatorToken = randomBytes(24).toString('base64url')
   private clusterPubkey = ''
+  /** Supernodes a scenario added during the run (addSupernodes), in the order added. */
+  private readonly added: Member[] = []
+  private readonly eligible: Set<string>
 
   constructor (init: ClusterInit, deps: ClusterDeps) {
     this.init = init
@@ -69,6 +76,21 @@ export class Cluster {
     this.clusterDir = join(init.outDir, 'cluster')
     this.keyPath = join(this.clusterDir, 'cluster-key.pem')
     this.storePath = join(this.clusterDir, 'store.sqlite')
+    // The first ceil(f x n) peer processes: deterministic, so a seed replays the same cluster;
+    // which of them a scenario kills is the scenario's (seeded) draw.
+    const processes = peerProcesses(this.members)
+    const eligible = Math.ceil((init.eligibleFraction ?? 0) * processes.length)
+    this.eligible = new Set(processes.slice(0, eligible).map((p) => p.name))
+  }
+
+  /** Whether this peer process's peers may be elected supernodes (--eligible). */
+  isEligible (processName: string): boolean {
+    return this.eligible.has(processName)
+  }
+
+  /** Flags that make a peer (or every member of a swarm) a candidate, with a supernode's capacity. */
+  private eligibleArgs (processName: string): string[] {
+    return this.isEligible(processName) ? ['--eligible', '--capacity', String(this.supernodeCapacity())] : []
   }
 
   byRole (role: Member['role']): Member[] {
@@ -88,6 +110,16 @@ export class Cluster {
   /** Where a member keeps its identity and state: its own process's directory, or its swarm's `<dir>/<user>` (rebound-swarm --data-dir). */
   memberDataDir (member: Member): string {
     return member.process === member.name ? this.dataDir(member.name) : join(this.dataDir(member.process), member.user ?? member.name)
+  }
+
+  /** The orphan window W the supernodes advertise to their clients. */
+  get orphanWindowMs (): number {
+    return this.init.orphanWindowMs
+  }
+
+  /** Supernodes added during the run (the mega-supernode lever). */
+  addedMembers (): readonly Member[] {
+    return this.added
   }
 
   /** Supernode capacity: room for every peer twice over, spread on the supernodes, plus slack. */
@@ -150,7 +182,7 @@ export class Cluster {
       role: 'swarm',
       program: 'swarm',
       ip: proc.ip,
-      args: [...args, '--port', String(LIBP2P_PORT), '--http-port', String(HTTP_PORT)],
+      args: [...args, '--port', String(LIBP2P_PORT), '--http-port', String(HTTP_PORT), ...this.eligibleArgs(proc.name)],
       env: { ...this.nodeEnv(), ...swarmPasswordEnv(this.init.seed), REBOUND_PROFILE: this.init.profile }
     }
   }
@@ -169,7 +201,9 @@ export class Cluster {
       return {
         ...base,
         program: 'node',
-        args: [...this.commonArgs(member), '--supernode', '--capacity', String(this.supernodeCapacity())],
+        args: [
+          ...this.commonArgs(member), '--supernode', '--capacity', String(this.supernodeCapacity()), '--orphan-window-ms', String(this.init.orphanWindowMs)
+        ],
         env: { ...this.nodeEnv(), REBOUND_OPERATOR_TOKEN: this.operatorToken }
       }
     }
@@ -177,7 +211,7 @@ export class Cluster {
     return {
       ...base,
       program: 'node',
-      args: [...this.commonArgs(member), '--user', user, '--register'],
+      args: [...this.commonArgs(member), '--user', user, '--register', ...this.eligibleArgs(member.process)],
       env: { ...this.nodeEnv(), REBOUND_PASSWORD: derivePassword(this.init.seed, user) }
     }
   }
@@ -221,6 +255,23 @@ export class Cluster {
       progress: () => `not ready: ${this.describeMissing(supernodes, ready)}`
     })
     this.deps.log.info({ supernodes: supernodes.length }, 'supernodes ready')
+  }
+
+  /**
+   * Start more operator supernodes, the same way as the first ones, while the run goes on (the
+   * mega-supernode lever). Does not wait for their certificates: the caller watches for them.
+   */
+  async addSupernodes (members: readonly Member[]): Promise<void> {
+    for (const member of members) {
+      if (member.role !== 'supernode' || this.members.some((m) => m.name === member.name) || this.added.some((m) => m.name === member.name)) {
+        throw new RangeError(`cannot add ${member.name}: not a new supernode`)
+      }
+      await mkdir(this.dataDir(member.name), { recursive: true })
+      this.added.push(member)
+      this.deps.observer.addNode(member.name, member.role, httpUrl(member.ip))
+      await this.deps.driver.start(this.specOf(member))
+    }
+    this.deps.log.info({ added: members.map((m) => m.name) }, 'supernodes added')
   }
 
   private async startPeers (): Promise<void> {

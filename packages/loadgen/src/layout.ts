@@ -115,6 +115,20 @@ export function layoutCluster (size: ClusterSize, net: number, peersPerProcess =
   return members
 }
 
+/**
+ * Supernodes a scenario adds during a run (the mega-supernode lever): named on from the cluster's
+ * (sn5, sn6, ... after sn1..sn4) and placed on the node addresses after the last peer's, so they
+ * collide with no member of the layout.
+ */
+export function addedSupernodes (size: ClusterSize, net: number, count: number): Member[] {
+  const added: Member[] = []
+  for (let i = 0; i < count; i++) {
+    const name = `sn${size.supernodes + i + 1}`
+    added.push({ name, role: 'supernode', ip: nodeIp(net, size.supernodes + size.peers + i), user: null, process: name })
+  }
+  return added
+}
+
 /** The processes that host the peers, in layout order, each with its peers. */
 export function peerProcesses (members: readonly Member[]): PeerProcess[] {
   const processes: PeerProcess[] = []

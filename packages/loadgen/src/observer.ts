@@ -7,7 +7,7 @@
  */
 import { NodeStatus, SwarmStatus, sleep, type Logger } from '@rebound/protocol'
 import { getJson, getText } from './http.js'
-import { sumMetrics } from './prom-text.js'
+import { findMetrics, sumMetrics } from './prom-text.js'
 import type { Role } from './layout.js'
 
 export const STATUS_POLL_MS = 500
@@ -24,6 +24,8 @@ export const LOGIN_METRICS = {
   rejected: 'rebound_login_rejected_total',
   failed: 'rebound_login_failed_total'
 } as const
+/** The registry's count of live supernodes (a gauge; every login server reads the same shared store). */
+export const LIVE_SUPERNODES_METRIC = 'rebound_registry_live_supernodes'
 
 export interface LoginCounters {
   offered: number
@@ -67,6 +69,8 @@ interface LoginServerView {
   last: LoginCounters
   /** Our running totals, carried over restarts of the server. */
   totals: LoginCounters
+  /** Live supernodes in the registry at the last scrape. */
+  liveSupernodes: number | null
 }
 
 export interface ObserverDeps {
@@ -129,7 +133,7 @@ export class Observer {
   }
 
   addLoginServer (name: string, url: string): void {
-    this.loginViews.set(name, { name, url, reachable: false, last: zero(), totals: zero() })
+    this.loginViews.set(name, { name, url, reachable: false, last: zero(), totals: zero(), liveSupernodes: null })
   }
 
   start (): void {
@@ -160,6 +164,15 @@ export class Observer {
     const sum = zero()
     for (const view of this.loginViews.values()) for (const key of COUNTER_KEYS) sum[key] += view.totals[key]
     return sum
+  }
+
+  /**
+   * The registry's live supernodes as the login servers last reported them (the largest answer: a
+   * server that has not refreshed its cached list yet lags), or null when none answered yet.
+   */
+  liveSupernodes (): number | null {
+    const counts = [...this.loginViews.values()].filter((v) => v.reachable && v.liveSupernodes !== null).map((v) => v.liveSupernodes ?? 0)
+    return counts.length === 0 ? null : Math.max(...counts)
   }
 
   /** Poll every node's and swarm's /status once now (also used by start-up waits). */
@@ -245,6 +258,7 @@ export class Observer {
     }
     view.reachable = true
     const sums = sumMetrics(outcome.value, Object.values(LOGIN_METRICS))
+    view.liveSupernodes = findMetrics(outcome.value, [LIVE_SUPERNODES_METRIC])[LIVE_SUPERNODES_METRIC] ?? null
     for (const key of COUNTER_KEYS) {
       const current = sums[LOGIN_METRICS[key]]
       const previous = view.last[key]

@@ -11,6 +11,13 @@ import { MAX_SEED } from './prng.js'
 export const MAX_DURATION_MS = 24 * 3600_000
 export const MAX_MESSAGE_RATE_PER_S = 1000
 export const DRIVERS = ['process'] as const
+/**
+ * rebound-node's own --orphan-window-ms default; the cluster passes W to its supernodes explicitly,
+ * so that the run's objectives (W + 10 s) are judged against the W the supernodes really advertise.
+ */
+export const DEFAULT_ORPHAN_WINDOW_MS = 2000
+/** rebound-node's upper bound on --orphan-window-ms. */
+export const MAX_ORPHAN_WINDOW_MS = 600_000
 
 function wholeNumber (min: number, max: number) {
   return z.string().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(min).max(max))
@@ -34,6 +41,14 @@ export const RUN_OPTIONS: OptionSpecs = {
   out: { type: 'string', description: 'run directory', default: 'runs/<scenario>-<time>-<seed>' },
   'kill-fraction': { type: 'string', description: 'share of peer processes killed (peers, or swarms), 0..1', default: '0.5' },
   'reboot-window-ms': { type: 'string', description: 'killed processes restart after U(0, this)', default: '20000' },
+  'supernode-kill-fraction': { type: 'string', description: 'decapitate: share of the supernodes SIGKILLed at once, 0..1 (1 = all)', default: '0.3' },
+  'restart-supernodes': { type: 'boolean', description: 'decapitate: restart each killed supernode after U(0, reboot window)' },
+  'freeze-fraction': { type: 'string', description: 'freeze: share of the supernodes SIGSTOPped at once, 0..1', default: '0.3' },
+  'freeze-ms': { type: 'string', description: 'freeze: how long they stay stopped before SIGCONT', default: '20000' },
+  'eligible-fraction': { type: 'string', description: 'share of peer processes (peers, or swarms) started --eligible: the registry may elect their peers as supernodes', default: '0.1' },
+  'orphan-window-ms': { type: 'string', description: 'orphan window W the supernodes advertise: orphans re-home after U(0, W)', default: String(DEFAULT_ORPHAN_WINDOW_MS) },
+  'add-supernodes': { type: 'string', description: 'decapitate, freeze: operator supernodes added after the trigger (the mega-supernode lever)', default: '0' },
+  'add-after-ms': { type: 'string', description: 'how long after the trigger the added supernodes start', default: '0' },
   'warmup-ms': { type: 'string', description: 'steady traffic after all peers attached, before the trigger', default: '15000' },
   'observe-ms': { type: 'string', description: 'longest wait for recovery after the trigger', default: '90000' },
   'message-rate': { type: 'string', description: 'messages per second offered by the workload', default: '4' },
@@ -54,6 +69,14 @@ export const RunOptionsObject = z.object({
   out: z.string().min(1).optional(),
   killFraction: decimal(0, 1).default(0.5),
   rebootWindowMs: wholeNumber(0, MAX_DURATION_MS).default(20_000),
+  supernodeKillFraction: decimal(0, 1).default(0.3),
+  restartSupernodes: z.boolean().default(false),
+  freezeFraction: decimal(0, 1).default(0.3),
+  freezeMs: wholeNumber(0, MAX_DURATION_MS).default(20_000),
+  orphanWindowMs: wholeNumber(0, MAX_ORPHAN_WINDOW_MS).default(DEFAULT_ORPHAN_WINDOW_MS),
+  eligibleFraction: decimal(0, 1).default(0.1),
+  addSupernodes: wholeNumber(0, MAX_NODES).default(0),
+  addAfterMs: wholeNumber(0, MAX_DURATION_MS).default(0),
   warmupMs: wholeNumber(0, MAX_DURATION_MS).default(15_000),
   observeMs: wholeNumber(1000, MAX_DURATION_MS).default(90_000),
   messageRate: decimal(0, MAX_MESSAGE_RATE_PER_S).default(4),
@@ -64,8 +87,8 @@ export const RunOptionsObject = z.object({
 })
 
 // Written as "not over" so that a count already refused above (NaN) adds no second complaint.
-const notTooManyNodes = (o: { peers: number, supernodes: number }): boolean => !(o.peers + o.supernodes > MAX_NODES)
-const TOO_MANY_NODES = { message: `peers + supernodes must be at most ${MAX_NODES}`, path: ['peers'] }
+const notTooManyNodes = (o: { peers: number, supernodes: number, addSupernodes: number }): boolean => !(o.peers + o.supernodes + o.addSupernodes > MAX_NODES)
+const TOO_MANY_NODES = { message: `peers + supernodes + add-supernodes must be at most ${MAX_NODES}`, path: ['peers'] }
 
 export const RunOptionsSchema = RunOptionsObject.refine(notTooManyNodes, TOO_MANY_NODES)
 export type RunOptions = z.infer<typeof RunOptionsSchema>

@@ -10,6 +10,7 @@ import type { LoginCounters } from './observer.js'
 import type { RunOptions } from './options.js'
 import type { RecoveryFigures } from './recovery.js'
 import type { KillRecord, Objective, ProcessKill } from './scenarios/scenario.js'
+import type { SupernodeFailureReport } from './scenarios/supernode-failure-report.js'
 import type { TimelineSample } from './timeline.js'
 
 export const REPORT_FILE = 'report.json'
@@ -51,6 +52,8 @@ export interface Report {
     /** Mean login attempts (logins + failed logins) per restarted peer, from their own counters. */
     attemptsPerClient: number | null
   }
+  /** decapitate and freeze: supernodes hit, orphans, survivors, load, messages after recovery. */
+  supernodeFailure?: SupernodeFailureReport
   logins: LoginCounters
   messages: MessagesReport
   objectives: Objective[]

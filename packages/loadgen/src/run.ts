@@ -134,7 +134,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     log.info({ phase }, 'phase')
     printProgress()
   }
-  const cluster = new Cluster({ size, members, seed, outDir, profile: options.profile }, { driver, observer, log: log.child({ component: 'cluster' }), signal: controller.signal, setPhase })
+  const cluster = new Cluster({ size, members, seed, outDir, profile: options.profile, orphanWindowMs: options.orphanWindowMs, eligibleFraction: options.eligibleFraction }, { driver, observer, log: log.child({ component: 'cluster' }), signal: controller.signal, setPhase })
 
   // Ctrl-C: stop gracefully and still write the report; a second one kills everything at once.
   let signals = 0
@@ -167,7 +167,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     await sleep(options.warmupMs, controller.signal)
     if (!controller.signal.aborted) {
       const ctx: ScenarioContext = {
-        options, cluster, driver, observer, prng, chaos, signal: controller.signal, setPhase, log: log.child({ component: scenario.name })
+        options, cluster, driver, observer, workload, prng, chaos, signal: controller.signal, setPhase, log: log.child({ component: scenario.name })
       }
       outcome = await scenario.run(ctx)
     }
@@ -256,6 +256,7 @@ function assembleReport (p: ReportParts): Report {
     cluster: p.size,
     peersPerProcess: options.peersPerProcess,
     recovery: recoveryOf(p),
+    ...(p.outcome?.supernodeFailure === undefined ? {} : { supernodeFailure: p.outcome.supernodeFailure }),
     logins: p.observer.loginTotals(),
     messages,
     objectives,

@@ -3,6 +3,7 @@
  * goes, and a summary with a PASS/FAIL per objective at the end.
  */
 import type { Report } from './report.js'
+import { supernodeFailureLines } from './supernode-summary.js'
 
 export const PROGRESS_PERIOD_MS = 5000
 /** Seconds averaged for the rates in a progress line. */
@@ -56,7 +57,9 @@ export function formatSummary (report: Report, reportPath: string): string {
   const swarmCount = Math.ceil(cluster.peers / perProcess)
   const swarms = perProcess > 1 ? ` in ${swarmCount} swarm process${swarmCount === 1 ? '' : 'es'} (${perProcess} per process)` : ''
   lines.push(`  cluster     ${cluster.loginServers} login servers, ${cluster.supernodes} supernodes, ${cluster.peers} peers${swarms}`)
-  if (report.error !== null && recovery.kills.length === 0) {
+  if (report.supernodeFailure !== undefined) {
+    lines.push(...supernodeFailureLines(report.supernodeFailure, formatMs))
+  } else if (report.error !== null && recovery.kills.length === 0) {
     lines.push('  recovery    not measured (the run ended before its trigger)')
   } else {
     const swarmsKilled = recovery.processKills?.length ?? 0

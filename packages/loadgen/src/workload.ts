@@ -56,8 +56,26 @@ export interface WorkloadDeps {
   interventions: (name: string) => number
 }
 
+function newCounters (): MessageCounters {
+  return { sent: 0, delivered: 0, failed: 0, failedByCode: {}, skipped: 0 }
+}
+
+/** Of `counters`, the sends whose outcome counts for the delivery ratio. */
+export function countedOf (counters: MessageCounters): number {
+  let excluded = 0
+  for (const [code, count] of Object.entries(counters.failedByCode)) if (EXCLUDED_CODES.has(code)) excluded += count
+  return counters.sent - excluded
+}
+
+/** Every send of `counters` has its outcome. */
+export function allSettled (counters: MessageCounters): boolean {
+  return counters.delivered + counters.failed >= counters.sent
+}
+
 export class Workload {
-  readonly counters: MessageCounters = { sent: 0, delivered: 0, failed: 0, failedByCode: {}, skipped: 0 }
+  readonly counters: MessageCounters = newCounters()
+  /** Open windows (openWindow): each counts the sends issued while it is open. */
+  private readonly windows = new Set<MessageCounters>()
   private readonly init: WorkloadInit
   private readonly deps: WorkloadDeps
   private readonly byUser: Map<string, WorkloadPeer>
@@ -86,9 +104,22 @@ export class Workload {
 
   /** Messages whose outcome counts for the delivery ratio. */
   countedSends (): number {
-    let excluded = 0
-    for (const [code, count] of Object.entries(this.counters.failedByCode)) if (EXCLUDED_CODES.has(code)) excluded += count
-    return this.counters.sent - excluded
+    return countedOf(this.counters)
+  }
+
+  /**
+   * Start counting, apart, the sends issued from now until closeWindow (e.g. the minutes after a
+   * recovery): their outcomes land in the returned counters whenever they complete.
+   */
+  openWindow (): MessageCounters {
+    const window = newCounters()
+    this.windows.add(window)
+    return window
+  }
+
+  /** Sends issued from now on no longer count in `window`; those in flight still will. */
+  closeWindow (window: MessageCounters): void {
+    this.windows.delete(window)
   }
 
   private async loop (): Promise<void> {
@@ -134,12 +165,13 @@ export class Workload {
     const id = `${this.init.idPrefix}-${this.seq}`
     const owner = sender.swarm ?? sender.name
     const interventions = this.deps.interventions(owner)
-    this.counters.sent++
+    const counting = [this.counters, ...this.windows]
+    for (const c of counting) c.sent++
     const body = `hello ${to} #${this.seq}`
     const command = sender.swarm === undefined ? { to, body, id } : { from: sender.user, to, body, id }
     const outcome = await postJson(`${sender.url}/messages`, command, SendResult, SEND_TIMEOUT_MS)
     if (outcome.ok && outcome.value.ok) {
-      this.counters.delivered++
+      for (const c of counting) c.delivered++
       return
     }
     // The scenario killed or restarted the sender's process under this request: not the overlay's
@@ -155,8 +187,10 @@ export class Workload {
     } else {
       code = BAD_ANSWER
     }
-    this.counters.failed++
-    this.counters.failedByCode[code] = (this.counters.failedByCode[code] ?? 0) + 1
+    for (const c of counting) {
+      c.failed++
+      c.failedByCode[code] = (c.failedByCode[code] ?? 0) + 1
+    }
     const detail = outcome.ok ? outcome.value.message : outcome.message
     // A bad answer is an interface mismatch worth seeing; the others are the workload's normal weather.
     if (code === BAD_ANSWER) this.deps.log.warn({ id, from: sender.user, to, detail }, 'unexpected answer to POST /messages')

@@ -10,12 +10,16 @@ import type { RunOptions } from '../options.js'
 import type { Prng } from '../prng.js'
 import type { RecoveryFigures } from '../recovery.js'
 import type { ChaosCounters } from '../timeline.js'
+import type { Workload } from '../workload.js'
+import type { SupernodeFailureReport } from './supernode-failure-report.js'
 
 export interface ScenarioContext {
   options: RunOptions
   cluster: Cluster
   driver: ClusterDriver
   observer: Observer
+  /** The message workload, for counting a window of its sends apart (Workload.openWindow). */
+  workload: Workload
   /** The run's root stream; a scenario forks its own named streams from it. */
   prng: Prng
   chaos: ChaosCounters
@@ -50,8 +54,11 @@ export interface ProcessKill {
 }
 
 export interface ScenarioOutcome {
+  /** Over the peers the trigger hit: killed peers (patch-tuesday) or orphaned ones (supernode scenarios). */
   recovery: RecoveryFigures
   kills: KillRecord[]
+  /** decapitate and freeze: what happened to the supernodes, their orphans and the survivors. */
+  supernodeFailure?: SupernodeFailureReport
 }
 
 /** Facts about a finished run that objectives are judged on. */

@@ -14,7 +14,7 @@ import { pino } from 'pino'
 import { NodeCounters, loopbackAddress, workloadPassword, type NodeStatus } from '@rebound/protocol'
 import { Cluster } from '../../src/cluster.js'
 import { createProcessDriver, DEFAULT_BINS } from '../../src/driver/process-driver.js'
-import { layoutCluster, nodeIp, peerProcesses, swarmName, type Member } from '../../src/layout.js'
+import { layoutCluster, nodeIp, peerProcesses, swarmName, type Member, type PeerProcess } from '../../src/layout.js'
 import { Observer } from '../../src/observer.js'
 import { RunOptionsSchema } from '../../src/options.js'
 import { createPrng } from '../../src/prng.js'
@@ -58,7 +58,7 @@ test('swarm flags agree with the layout: addresses across a third octet, users, 
   // 2 supernodes + 300 peers in swarms of 100: sw03 starts at node 202 and crosses from 127.61.2.x into 127.61.3.x.
   const members = layoutCluster({ loginServers: 1, supernodes: 2, peers: 300 }, 61, 100)
   const driver = createProcessDriver({ logsDir: '/tmp/rebound-never-used', bins: DEFAULT_BINS, baseEnv: {} }, log)
-  const cluster = new Cluster({ size: { loginServers: 1, supernodes: 2, peers: 300 }, members, seed: 42, outDir, profile: 'defended' },
+  const cluster = new Cluster({ size: { loginServers: 1, supernodes: 2, peers: 300 }, members, seed: 42, outDir, profile: 'defended', orphanWindowMs: 2000 },
     { driver, observer: new Observer({ log, isRunning: () => false }), log, signal, setPhase: () => {} })
   const processes = cluster.peerProcesses()
   assert.equal(processes.length, 3)
@@ -89,11 +89,19 @@ test('swarm flags agree with the layout: addresses across a third octet, users, 
   assert.equal(crossing.at(-1)?.ip, '127.61.3.52')
   // One peer per process: each peer is still its own rebound-node with its own data directory.
   const alone = layoutCluster({ loginServers: 1, supernodes: 1, peers: 2 }, 61)
-  const single = new Cluster({ size: { loginServers: 1, supernodes: 1, peers: 2 }, members: alone, seed: 1, outDir, profile: 'naive' },
+  const single = new Cluster({ size: { loginServers: 1, supernodes: 1, peers: 2 }, members: alone, seed: 1, outDir, profile: 'naive', orphanWindowMs: 2000 },
     { driver, observer: new Observer({ log, isRunning: () => false }), log, signal, setPhase: () => {} })
   const [first] = single.peerProcesses()
   assert.equal(first === undefined ? undefined : single.peerProcessSpec(first).program, 'node')
   assert.equal(single.memberDataDir(peersOf(alone)[0] as Member), `${outDir}/data/p001`)
+  assert.ok(!single.peerProcessSpec(first as PeerProcess).args.includes('--eligible'), 'no --eligible-fraction: nobody is a candidate')
+  // --eligible-fraction: the first ceil(f x processes) peer processes are candidates, with a supernode's capacity.
+  const some = new Cluster({ size: { loginServers: 1, supernodes: 2, peers: 300 }, members, seed: 42, outDir, profile: 'defended', orphanWindowMs: 2000, eligibleFraction: 0.5 },
+    { driver, observer: new Observer({ log, isRunning: () => false }), log, signal, setPhase: () => {} })
+  const flags = some.peerProcesses().map((proc) => some.peerProcessSpec(proc).args)
+  assert.deepEqual(flags.map((args) => args.includes('--eligible')), [true, true, false])
+  assert.equal(flags[0]?.[flags[0].indexOf('--capacity') + 1], String(some.supernodeCapacity()))
+  assert.equal(RunOptionsSchema.parse({}).eligibleFraction, 0.1)
 })
 
 test('--peers-per-process: a whole number 1..1000, default 1; bad values exit 2 naming the flag', () => {

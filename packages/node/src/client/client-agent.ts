@@ -26,6 +26,13 @@ import { TICKET_CODES, attachRound, verifiedSupernodes, type Attached } from './
 
 /** Log in again when the ticket has less than this left, rather than be refused mid-storm. */
 export const TICKET_REFRESH_MARGIN_MS = 5 * 60_000
+/**
+ * A supernode that fell silent under us is left out of our choices this long: it is likely frozen,
+ * and an attach to it would only time out (5 s) while the registry still lists it (up to 6 s).
+ */
+export const AVOID_SILENT_MS = 30_000
+/** Silent supernodes remembered at most (each expires anyway). */
+export const MAX_AVOIDED = 64
 /** Attempts of one send, counting the first (later ones only while the retry budget allows). */
 export const MAX_SEND_ATTEMPTS = 3
 const RETRYABLE_SEND_CODES = new Set(['CLOSED', 'UNAVAILABLE', 'BUSY'])
@@ -65,6 +72,8 @@ export class ClientAgent {
   /** Set when every cached supernode failed: the list is stale, ask a login server. */
   private staleList = false
   private orphanWindowMs = 0
+  /** Supernodes that went silent under us, until when to leave them out. */
+  private readonly avoided = new Map<string, number>()
 
   constructor (private readonly init: ClientAgentInit, private readonly deps: ClientAgentDeps) {
     this.login = new LoginClient(deps.node, init, deps.random, deps.log)
@@ -152,6 +161,7 @@ export class ClientAgent {
         const session = await this.connect()
         await this.onConnected()
         await session.closed
+        if (session.wentSilent) this.avoid(session.supernode)
         this.deps.metrics.attached.set(0)
         this.attachedAtMs = null
         if (signal.aborted) break
@@ -271,10 +281,23 @@ export class ClientAgent {
     this.staleList = false
   }
 
-  /** Cached supernodes whose certificate verifies; never this peer itself (an elected supernode is also a client). */
+  /**
+   * Cached supernodes whose certificate verifies; never this peer itself (an elected supernode is
+   * also a client), nor one that recently went silent under us.
+   */
   private validSupernodes (now: number): SupernodeEntry[] {
     const self = this.deps.node.peerId.toString()
-    return verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now).filter((e) => e.peerId !== self)
+    for (const [id, untilMs] of this.avoided) if (untilMs <= now) this.avoided.delete(id)
+    return verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now).filter((e) => e.peerId !== self && !this.avoided.has(e.peerId))
+  }
+
+  private avoid (supernode: string): void {
+    this.avoided.delete(supernode)
+    this.avoided.set(supernode, this.deps.now() + AVOID_SILENT_MS)
+    if (this.avoided.size > MAX_AVOIDED) {
+      const oldest = this.avoided.keys().next().value
+      if (oldest !== undefined) this.avoided.delete(oldest)
+    }
   }
 
   private async attachAny (ticket: string, candidates: SupernodeEntry[]): Promise<ClientSession> {

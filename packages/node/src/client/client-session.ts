@@ -40,6 +40,8 @@ export class ClientSession {
   readonly closed: Promise<void>
   private readonly pending = new Map<string, Pending>()
   private ended = false
+  /** The session ended because the supernode fell silent (frozen or cut off), not closed. */
+  wentSilent = false
   private readonly keepalive: NodeJS.Timeout
 
   private constructor (
@@ -141,7 +143,8 @@ export class ClientSession {
         }
       }
     } catch (err) {
-      this.log.info({ supernode: this.supernode, reason: describeError(err) }, 'session ended')
+      this.wentSilent = err instanceof ReboundError && err.code === 'TIMEOUT'
+      this.log.info({ supernode: this.supernode, reason: describeError(err), silent: this.wentSilent }, 'session ended')
       this.framed.abort(err instanceof Error ? err : new Error(describeError(err)))
     } finally {
       this.ended = true

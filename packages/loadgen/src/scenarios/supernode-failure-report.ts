@@ -1,0 +1,92 @@
+/**
+ * report.json `supernodeFailure`: what decapitate and freeze measured. Times are epoch ms (the
+ * processes share the machine's clock); durations are ms after the trigger unless named otherwise.
+ */
+import type { MessageCounters } from '../workload.js'
+import type { RecoveryFigures } from '../recovery.js'
+import type { LoadStats } from '../supernode-stats.js'
+
+/** A supernode the trigger hit. */
+export interface AffectedSupernode {
+  name: string
+  peerId: string
+  /** Its client count in its last status before the trigger. */
+  clientsBefore: number
+  /** decapitate --restart-supernodes: when it was started again; else null. */
+  restartedAtMs: number | null
+  /** freeze: when it was sent SIGCONT; else null. */
+  thawedAtMs: number | null
+  /**
+   * After a thaw or restart: the first time it answered as a certified supernode while the
+   * registry listed every supernode that did (it is usable again); null when never, or not revived.
+   */
+  backAtMs: number | null
+}
+
+/** A supernode the trigger spared. */
+export interface SurvivorLoad {
+  name: string
+  capacity: number
+  clientsBefore: number
+  /** Most clients seen from the trigger to the end of the after-recovery window. */
+  maxClients: number
+  /** At the end of the after-recovery window; null when it did not answer then. */
+  clientsAfter: number | null
+}
+
+/** A peer whose supernode the trigger hit. */
+export interface OrphanRecord {
+  name: string
+  /** The supernode it was attached to. */
+  from: string
+  /** Its first attach after the trigger (to a live supernode: the lost one was dead or frozen), or null. */
+  rehomedAtMs: number | null
+  rehomeMs: number | null
+  /** The supernode it was attached to at the end, or null when not attached. */
+  to: string | null
+}
+
+/** A supernode started during the run (--add-supernodes, the mega-supernode lever). */
+export interface AddedSupernode {
+  name: string
+  ip: string
+  startedAtMs: number | null
+  /** First seen certified (role supernode, attached); null when never. */
+  certifiedAtMs: number | null
+  maxClients: number
+  clientsAfter: number | null
+}
+
+export interface AfterRecoveryMessages extends Omit<MessageCounters, 'skipped'> {
+  fromMs: number
+  toMs: number
+  counted: number
+  /** delivered / counted, null when nothing counted. */
+  deliveryRatio: number | null
+}
+
+export interface SupernodeFailureReport {
+  trigger: 'SIGKILL' | 'SIGSTOP'
+  fraction: number
+  triggerAtMs: number
+  /** The orphan window W the supernodes advertised: orphans wait U(0, W) before re-homing. */
+  orphanWindowMs: number
+  /** freeze: the earliest bound on re-homing a frozen supernode's clients (keepalive silence + W); else null. */
+  freezeRehomeBoundMs: number | null
+  freezeMs: number | null
+  supernodesBefore: number
+  affected: AffectedSupernode[]
+  survivors: SurvivorLoad[]
+  orphans: OrphanRecord[]
+  /** T50..T100 of the orphans' re-homing, from the trigger. */
+  rehoming: RecoveryFigures
+  /** When the last change was over (orphans re-homed, thaws/restarts/additions done) or the wait ended. */
+  settledAtMs: number
+  /** Load of the live supernodes at the end of the after-recovery window; null when none was live. */
+  loadAfter: (LoadStats & { atMs: number }) | null
+  /** The workload's sends issued in the window after settledAtMs (between attached users). */
+  afterRecovery: AfterRecoveryMessages
+  added: AddedSupernode[]
+  /** The registry's live supernodes at the end (login servers' gauge). */
+  registryLiveAtEnd: number | null
+}

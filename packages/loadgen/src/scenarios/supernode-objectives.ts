@@ -1,0 +1,66 @@
+/**
+ * The objectives of decapitate and freeze (issue 4's targets), judged on `supernodeFailure`.
+ */
+import type { Objective, RunFacts } from './scenario.js'
+import type { SupernodeFailureReport } from './supernode-failure-report.js'
+
+/** Every orphan re-homed within W + this (W = the supernodes' orphan window). */
+export const REHOME_GRACE_MS = 10_000
+/** With every supernode gone: this share of the orphans (all attached peers) attached again ... */
+export const ALL_LOST_ATTACHED_PERCENT = 99
+/** ... within this, by elected supernodes, with no operator action. */
+export const ALL_LOST_ATTACH_LIMIT_MS = 60_000
+/** No cascade: the busiest live supernode at most this much above the mean load once re-homing is done. */
+export const MAX_LOAD_OVER_MEAN = 1.3
+/** Messages between attached users after recovery. */
+export const MIN_DELIVERY_AFTER_RECOVERY = 0.99
+/** A frozen supernode's clients re-homed within this of the SIGSTOP. */
+export const FREEZE_REHOME_LIMIT_MS = 5000
+
+const NOT_MEASURED: Objective = { name: 'supernode-failure-measured', ok: false, value: null, limit: 1 }
+
+function noUnexpectedExits (facts: RunFacts): Objective {
+  return { name: 'no-unexpected-exits', ok: facts.unexpectedExits === 0, value: facts.unexpectedExits, limit: 0 }
+}
+
+/** Over cap at any sample from the trigger to the end of the after-recovery window. */
+export function survivorsOverCap (sf: SupernodeFailureReport): number {
+  return sf.survivors.filter((s) => s.capacity > 0 && s.maxClients > s.capacity).length
+}
+
+export function decapitateObjectives (facts: RunFacts): Objective[] {
+  const sf = facts.outcome.supernodeFailure
+  if (sf === undefined) return [NOT_MEASURED]
+  const { rehoming } = sf
+  // With survivors the orphans re-home to them; with none, only elected supernodes can take them.
+  const reattach: Objective = sf.survivors.length > 0
+    ? { name: 'orphans-rehomed-ms', ok: rehoming.t100Ms !== null && rehoming.t100Ms <= sf.orphanWindowMs + REHOME_GRACE_MS, value: rehoming.t100Ms, limit: sf.orphanWindowMs + REHOME_GRACE_MS }
+    : { name: `attached-${ALL_LOST_ATTACHED_PERCENT}pct-ms`, ok: rehoming.t99Ms !== null && rehoming.t99Ms <= ALL_LOST_ATTACH_LIMIT_MS, value: rehoming.t99Ms, limit: ALL_LOST_ATTACH_LIMIT_MS }
+  const maxOverMean = sf.loadAfter?.maxOverMean ?? null
+  const ratio = sf.afterRecovery.deliveryRatio
+  return [
+    reattach,
+    { name: 'survivors-over-cap', ok: survivorsOverCap(sf) === 0, value: survivorsOverCap(sf), limit: 0 },
+    noUnexpectedExits(facts),
+    // Not measured (no live supernode carries a client) is a failure: there is no layer to balance.
+    { name: 'load-max-over-mean', ok: maxOverMean !== null && maxOverMean <= MAX_LOAD_OVER_MEAN, value: maxOverMean, limit: MAX_LOAD_OVER_MEAN },
+    {
+      name: 'delivery-after-recovery',
+      // No send between attached users in the window while the workload runs means no working overlay.
+      ok: ratio === null ? facts.options.messageRate === 0 : ratio >= MIN_DELIVERY_AFTER_RECOVERY,
+      value: ratio,
+      limit: MIN_DELIVERY_AFTER_RECOVERY
+    }
+  ]
+}
+
+export function freezeObjectives (facts: RunFacts): Objective[] {
+  const sf = facts.outcome.supernodeFailure
+  if (sf === undefined) return [NOT_MEASURED]
+  const back = sf.affected.filter((a) => a.backAtMs !== null).length
+  return [
+    { name: 'frozen-clients-rehomed-ms', ok: sf.rehoming.t100Ms !== null && sf.rehoming.t100Ms <= FREEZE_REHOME_LIMIT_MS, value: sf.rehoming.t100Ms, limit: FREEZE_REHOME_LIMIT_MS },
+    { name: 'thawed-listed-again', ok: back === sf.affected.length, value: back, limit: sf.affected.length },
+    noUnexpectedExits(facts)
+  ]
+}
