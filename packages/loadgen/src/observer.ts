@@ -154,10 +154,15 @@ export class Observer {
     return [...this.nodeViews.values()]
   }
 
+  /** Running and answering its status requests. */
+  isAnswering (name: string): boolean {
+    const view = this.nodeViews.get(name)
+    return view !== undefined && view.reachable && this.deps.isRunning(view.process)
+  }
+
   /** Running, answering, and in session. */
   isAttached (name: string): boolean {
-    const view = this.nodeViews.get(name)
-    return view !== undefined && view.reachable && this.deps.isRunning(view.process) && view.status?.state === 'attached'
+    return this.isAnswering(name) && this.nodeViews.get(name)?.status?.state === 'attached'
   }
 
   loginTotals (): LoginCounters {

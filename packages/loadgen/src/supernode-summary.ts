@@ -22,7 +22,7 @@ export function supernodeFailureLines (sf: SupernodeFailureReport, formatMs: (ms
   const hit = sf.affected.map((a) => a.name)
   const freeze = sf.freezeMs === null ? '' : ` for ${seconds(sf.freezeMs)}`
   const bound = sf.freezeRehomeBoundMs === null ? '' : ` (silence + W: ${seconds(sf.freezeRehomeBoundMs)})`
-  lines.push(`  supernodes  ${sf.trigger} ${hit.length} of ${sf.supernodesBefore}${freeze} (fraction ${sf.fraction}): ${names(hit)}; orphan window W ${sf.orphanWindowMs} ms${bound}`)
+  lines.push(`  supernodes  ${sf.trigger} ${hit.length} of ${sf.supernodesBefore}${freeze} (fraction ${sf.fraction}): ${names(hit)}; orphan window W up to ${sf.orphanWindowMs} ms${bound}`)
   const rehomed = sf.orphans.filter((o) => o.rehomedAtMs !== null).length
   lines.push(`  orphans     ${sf.orphans.length}, re-homed ${rehomed}`)
   const cells = [['T50', sf.rehoming.t50Ms], ['T90', sf.rehoming.t90Ms], ['T99', sf.rehoming.t99Ms], ['T100', sf.rehoming.t100Ms]] as const
@@ -41,6 +41,8 @@ export function supernodeFailureLines (sf: SupernodeFailureReport, formatMs: (ms
   const m = sf.afterRecovery
   const ratio = m.deliveryRatio === null ? '-' : m.deliveryRatio.toFixed(4)
   lines.push(`  after       ${seconds(m.toMs - m.fromMs)} window from ${seconds(m.fromMs - sf.triggerAtMs)} after the trigger: sent ${m.sent}, delivered ${m.delivered}, failed ${m.failed}, ratio ${ratio}`)
+  const l = sf.lookups
+  lines.push(`  lookups     ${l.online} online users via ${l.via} supernodes: right ${l.correct}, wrong ${l.wrong}, not found ${l.notFound}, unanswered ${l.unanswered}, ratio ${l.ratio === null ? '-' : l.ratio.toFixed(4)}`)
   for (const a of sf.affected) {
     const revivedAtMs = a.thawedAtMs ?? a.restartedAtMs
     if (revivedAtMs === null) continue
@@ -50,6 +52,12 @@ export function supernodeFailureLines (sf: SupernodeFailureReport, formatMs: (ms
   for (const s of sf.added) {
     const certified = s.certifiedAtMs === null ? 'never certified' : `certified ${seconds(s.certifiedAtMs - sf.triggerAtMs)} after the trigger`
     lines.push(`  added       ${s.name} (${s.ip}) started ${seconds(s.startedAtMs === null ? null : s.startedAtMs - sf.triggerAtMs)} after the trigger, ${certified}, took up to ${s.maxClients} clients`)
+  }
+  if (sf.elected.length > 0) {
+    const first = Math.min(...sf.elected.map((e) => e.servingAtMs ?? Number.POSITIVE_INFINITY))
+    const serving = sf.elected.filter((e) => e.clientsAfter !== null).length
+    const firstAt = Number.isFinite(first) ? seconds(first - sf.triggerAtMs) : 'never'
+    lines.push(`  elected     ${sf.elected.length} peers served as supernodes (first seen ${firstAt} after the trigger), ${serving} still at the end: ${names(sf.elected.map((e) => e.name))}`)
   }
   lines.push(`  registry    live supernodes at the end: ${sf.registryLiveAtEnd ?? '-'}`)
   return lines

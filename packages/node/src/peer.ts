@@ -7,7 +7,7 @@
 import { randomInt, type KeyObject } from 'node:crypto'
 import {
   ReboundError, loadOrCreateIdentity, publicKeyFromBase64, startHttpServer,
-  type HttpServerHandle, type Logger, type NodeStatus, type SendResult
+  type HttpServerHandle, type Logger, type LookupResult, type NodeStatus, type SendResult
 } from '@rebound/protocol'
 import { ClientAgent } from './client/client-agent.js'
 import { ClientStateFile } from './client/client-state.js'
@@ -161,6 +161,15 @@ export class Peer {
     await this.supernode?.stop()
     await this.node?.stop()
     this.inbox?.close()
+  }
+
+  /** Supernode role only: where the presence directory says each user is (POST /lookups). */
+  async lookup (users: readonly string[], deadlineMs: number): Promise<LookupResult> {
+    const role = this.supernode
+    if (role === undefined) throw new ReboundError('BAD_REQUEST', 'only a supernode looks users up: this peer is a client')
+    const started = this.now()
+    const results = await role.lookupMany(users, deadlineMs)
+    return { results, elapsedMs: this.now() - started }
   }
 
   async send (message: { id: string, to: string, body: string }, deadlineMs: number): Promise<SendResult> {

@@ -96,6 +96,18 @@ test('clients log in, attach, exchange messages end to end, and resume after a r
   const again = await alice.send({ id: 'hello-3', to: 'bob', body: 'welcome back' }, 5000)
   assert.equal(again.ok, true, `send after resume failed: ${again.code}`)
   assert.equal(bob2.inbox?.count(), 2)
+
+  // The directory check the load generator runs (POST /lookups): online users at their supernode.
+  const snId = sn.node.peerId.toString()
+  const lookup = await sn.lookup(['alice', 'bob', 'carol'], 5000)
+  assert.deepEqual(lookup.results, [{ user: 'alice', supernode: snId }, { user: 'bob', supernode: snId }, { user: 'carol', supernode: null }])
+  await assert.rejects(alice.lookup(['bob'], 5000), /only a supernode looks users up/)
+  const post = async (body: unknown): Promise<Response> => await fetch(`http://${NET}.2.1:${sn.httpPort}/lookups`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const viaHttp = await post({ users: ['bob'] })
+  assert.equal(viaHttp.status, 200)
+  assert.deepEqual(((await viaHttp.json()) as { results: unknown[] }).results, [{ user: 'bob', supernode: snId }])
+  assert.equal((await post({ users: [] })).status, 400)
+  assert.equal((await post({ users: Array.from({ length: 501 }, (_, i) => `u${i}`) })).status, 400)
 })
 
 test('a wrong password is refused and the client backs off instead of attaching', async () => {
@@ -163,7 +175,9 @@ test('a restarted client honours the backoff its previous life saved, and saves 
   const failed = await waitFor('login attempted after the wait', () => (peer.status().counters.loginFailures > 0 ? peer.status() : undefined))
   assert.ok(Date.now() - started >= waitMs - 200)
   assert.equal(failed.counters.logins, 0)
-  const saved = JSON.parse(await readFile(join(dir, dirName, 'session.json'), 'utf8')) as { failures: number, nextAttemptAtMs: number }
+  // The counter moves when the attempt fails; the backoff state is written (fsync) just after.
+  const readSaved = async (): Promise<{ failures: number, nextAttemptAtMs: number }> => JSON.parse(await readFile(join(dir, dirName, 'session.json'), 'utf8'))
+  const saved = await waitFor('backoff state saved', async () => { const s = await readSaved(); return s.failures > 4 ? s : undefined }, 5000)
   assert.equal(saved.failures, 5, 'the failure count carries on from the saved one')
   assert.ok(saved.nextAttemptAtMs > Date.now() - 1000, 'the next allowed attempt is on disk')
   await peer.stop()

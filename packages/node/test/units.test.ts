@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ReboundError, SupernodeEntry } from '@rebound/protocol'
 import { Backoff, ClientStateFile, Inbox, NodeConfigSchema, OPTIONS, attachOrder, rendezvousOwners } from '../src/index.js'
+import { MIN_ORPHAN_WINDOW_MS, orphanWindowMs } from '../src/supernode/orphan-window.js'
 import { parseConfig } from '@rebound/protocol'
 
 function seeded (seed: number): () => number {
@@ -108,4 +109,18 @@ test('inbox stores a message once whatever the redeliveries, and refuses a corru
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
+})
+
+test('orphan window: sized so half the layer lost fits the survivors\' join rate, within [250 ms, the operator bound]', () => {
+  const w = (clients: number, maxMs = 2000): number => orphanWindowMs({ clients, joinRate: 20, joinBurst: 50, maxMs })
+  // Few clients: the survivors' join burst takes them all at once; only the minimum spread.
+  assert.equal(w(0), MIN_ORPHAN_WINDOW_MS)
+  assert.equal(w(50), MIN_ORPHAN_WINDOW_MS)
+  // (clients - burst) / rate: 80 clients need 1.5 s at 20 joins/s after a burst of 50.
+  assert.equal(w(80), 1500)
+  assert.equal(w(55), MIN_ORPHAN_WINDOW_MS)
+  // A crowded supernode is held to the operator's bound; a bound of 0 turns the window off.
+  assert.equal(w(500), 2000)
+  assert.equal(w(500, 30_000), 22_500)
+  assert.equal(w(500, 0), 0)
 })

@@ -59,6 +59,20 @@ export const SendResult = z.object({
 })
 export type SendResult = z.infer<typeof SendResult>
 
+/** Users one POST /lookups may name: a sweep of a large cluster is split into requests of this size. */
+export const MAX_LOOKUP_USERS = 500
+
+/** Ask a supernode to look users up in the presence directory, as it would to route to them. */
+export const LookupCommand = z.strictObject({ users: z.array(UserName).min(1).max(MAX_LOOKUP_USERS) })
+export type LookupCommand = z.infer<typeof LookupCommand>
+
+/** Per user, in the order asked: the supernode (peer id) the directory names, or null when not found. */
+export const LookupResult = z.object({
+  results: z.array(z.object({ user: z.string(), supernode: z.string().nullable() })),
+  elapsedMs: z.number()
+})
+export type LookupResult = z.infer<typeof LookupResult>
+
 export const LoginServerHealth = z.object({
   ok: z.boolean(),
   peerId: z.string(),

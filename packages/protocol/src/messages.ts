@@ -157,7 +157,8 @@ export const ServerFrame = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('send-result'), id: MessageId, ok: z.boolean(), code: z.enum(ERROR_CODES).optional() }),
   z.strictObject({ type: z.literal('deliver'), message: ChatMessage }),
-  z.strictObject({ type: z.literal('pong') }),
+  // A pong carries the supernode's current orphan window (it grows and shrinks with its clients).
+  z.strictObject({ type: z.literal('pong'), orphanWindowMs: z.number().int().nonnegative().max(600_000).optional() }),
   ErrorReply
 ])
 export type ServerFrame = z.infer<typeof ServerFrame>

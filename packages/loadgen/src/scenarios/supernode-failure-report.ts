@@ -5,6 +5,7 @@
 import type { MessageCounters } from '../workload.js'
 import type { RecoveryFigures } from '../recovery.js'
 import type { LoadStats } from '../supernode-stats.js'
+import type { LookupSweepReport } from './lookup-sweep.js'
 
 /** A supernode the trigger hit. */
 export interface AffectedSupernode {
@@ -57,6 +58,16 @@ export interface AddedSupernode {
   clientsAfter: number | null
 }
 
+/** A peer the registry elected supernode during the run (seen serving by the load generator). */
+export interface ElectedSupernode {
+  name: string
+  /** First seen serving, epoch ms. */
+  servingAtMs: number | null
+  maxClients: number
+  /** At the end of the after-recovery window; null when it no longer served then. */
+  clientsAfter: number | null
+}
+
 export interface AfterRecoveryMessages extends Omit<MessageCounters, 'skipped'> {
   fromMs: number
   toMs: number
@@ -69,9 +80,12 @@ export interface SupernodeFailureReport {
   trigger: 'SIGKILL' | 'SIGSTOP'
   fraction: number
   triggerAtMs: number
-  /** The orphan window W the supernodes advertised: orphans wait U(0, W) before re-homing. */
+  /**
+   * The longest orphan window W the supernodes may advertise (--orphan-window-ms): orphans wait
+   * U(0, W) before re-homing, W sized by each supernode to its client count up to this.
+   */
   orphanWindowMs: number
-  /** freeze: the earliest bound on re-homing a frozen supernode's clients (keepalive silence + W); else null. */
+  /** freeze: keepalive silence + the longest W, what re-homing a frozen supernode's clients waits at most before its dial; else null. */
   freezeRehomeBoundMs: number | null
   freezeMs: number | null
   supernodesBefore: number
@@ -82,11 +96,17 @@ export interface SupernodeFailureReport {
   rehoming: RecoveryFigures
   /** When the last change was over (orphans re-homed, thaws/restarts/additions done) or the wait ended. */
   settledAtMs: number
-  /** Load of the live supernodes at the end of the after-recovery window; null when none was live. */
+  /**
+   * Load of the live supernodes (operator, added and elected) at the end of the after-recovery
+   * window; null when none was live.
+   */
   loadAfter: (LoadStats & { atMs: number }) | null
   /** The workload's sends issued in the window after settledAtMs (between attached users). */
   afterRecovery: AfterRecoveryMessages
+  /** Every online user looked up through the live supernodes at the end of the window. */
+  lookups: LookupSweepReport
   added: AddedSupernode[]
+  elected: ElectedSupernode[]
   /** The registry's live supernodes at the end (login servers' gauge). */
   registryLiveAtEnd: number | null
 }

@@ -5,7 +5,9 @@
  * (the mega-supernode lever) or restart the killed ones, and watch until the layer has settled:
  * every orphan attached again, every scheduled change made, revived and added supernodes listed.
  * Then a fixed window of the workload's messages between attached users says whether the overlay
- * works again, and the live supernodes' load at its end whether the orphans were spread evenly.
+ * works again, a lookup of every online user through the live supernodes whether the presence
+ * directory is whole, and the live supernodes' load at its end (elected ones included) whether the
+ * orphans were spread evenly.
  */
 import { SESSION_SILENCE_MS, sleep } from '@rebound/protocol'
 import { SUPERNODE_READY_TIMEOUT_MS } from '../cluster.js'
@@ -17,6 +19,7 @@ import type { RunOptions } from '../options.js'
 import type { Objective, RunFacts, Scenario, ScenarioContext, ScenarioOutcome } from './scenario.js'
 import type { AffectedSupernode, AfterRecoveryMessages, OrphanRecord, SupernodeFailureReport } from './supernode-failure-report.js'
 import { SupernodeWatch } from './supernode-watch.js'
+import { lookupSweep } from './lookup-sweep.js'
 
 /** How often the observer's view is checked (it polls every 500 ms). */
 export const CHECK_MS = 250
@@ -107,10 +110,13 @@ export async function runSupernodeFailure (ctx: ScenarioContext, plan: Supernode
   ctx.workload.closeWindow(window)
   const windowClosedMs = Date.now()
   const loads = loadStats(watch.liveLoads())
+  // While the window's last sends settle: they and the sweep read the same settled directory.
+  const lookups = lookupSweep(observer, ctx.cluster.byRole('peer').map((m) => m.name), watch.liveNames())
   // The window's last sends wait up to their own timeout for the ack.
   const sendsDueMs = windowClosedMs + SEND_TIMEOUT_MS
   while (!allSettled(window) && Date.now() < sendsDueMs && !ctx.signal.aborted) await sleep(SETTLE_CHECK_MS, ctx.signal)
 
+  const lookupReport = await lookups
   const orphanRecords: OrphanRecord[] = orphans.map((o) => {
     const at = rehomedAt(o.name)
     const status = observer.node(o.name)?.status
@@ -150,7 +156,9 @@ export async function runSupernodeFailure (ctx: ScenarioContext, plan: Supernode
     settledAtMs,
     loadAfter: loads === null ? null : { ...loads, meanLoad: roundRatio(loads.meanLoad), maxLoad: roundRatio(loads.maxLoad), maxOverMean: loads.maxOverMean === null ? null : roundRatio(loads.maxOverMean), atMs: windowClosedMs },
     afterRecovery,
+    lookups: lookupReport,
     added: lever.records(),
+    elected: watch.elected().map((name) => ({ name, servingAtMs: watch.certifiedAtMs(name), maxClients: watch.maxClients(name), clientsAfter: watch.clientsNow(name) })),
     registryLiveAtEnd: observer.liveSupernodes()
   }
   return { recovery: report.rehoming, kills: [], supernodeFailure: report }

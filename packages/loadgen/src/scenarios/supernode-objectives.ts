@@ -14,10 +14,18 @@ export const ALL_LOST_ATTACH_LIMIT_MS = 60_000
 export const MAX_LOAD_OVER_MEAN = 1.3
 /** Messages between attached users after recovery. */
 export const MIN_DELIVERY_AFTER_RECOVERY = 0.99
+/** Share of the online users the directory finds (at their real supernode) 10 s after the last change. */
+export const MIN_LOOKUP_RATIO = 0.999
 /** A frozen supernode's clients re-homed within this of the SIGSTOP. */
 export const FREEZE_REHOME_LIMIT_MS = 5000
 
 const NOT_MEASURED: Objective = { name: 'supernode-failure-measured', ok: false, value: null, limit: 1 }
+
+/** Nobody online (nothing to find) is a failure too: the sweep runs after every orphan re-homed. */
+function lookups (sf: SupernodeFailureReport): Objective {
+  const ratio = sf.lookups.ratio
+  return { name: 'lookups-after-recovery', ok: ratio !== null && ratio >= MIN_LOOKUP_RATIO, value: ratio, limit: MIN_LOOKUP_RATIO }
+}
 
 function noUnexpectedExits (facts: RunFacts): Objective {
   return { name: 'no-unexpected-exits', ok: facts.unexpectedExits === 0, value: facts.unexpectedExits, limit: 0 }
@@ -38,12 +46,19 @@ export function decapitateObjectives (facts: RunFacts): Objective[] {
     : { name: `attached-${ALL_LOST_ATTACHED_PERCENT}pct-ms`, ok: rehoming.t99Ms !== null && rehoming.t99Ms <= ALL_LOST_ATTACH_LIMIT_MS, value: rehoming.t99Ms, limit: ALL_LOST_ATTACH_LIMIT_MS }
   const maxOverMean = sf.loadAfter?.maxOverMean ?? null
   const ratio = sf.afterRecovery.deliveryRatio
+  // The balance target is the partial loss's (issue 4: no cascade through the survivors). After a
+  // total loss the new layer is elected one supernode at a time and the first ones take the early
+  // orphans; its balance is in the report (loadAfter) but decides nothing.
+  const balance: Objective[] = sf.survivors.length === 0
+    ? []
+    // Not measured (no live supernode carries a client) is a failure: there is no layer to balance.
+    : [{ name: 'load-max-over-mean', ok: maxOverMean !== null && maxOverMean <= MAX_LOAD_OVER_MEAN, value: maxOverMean, limit: MAX_LOAD_OVER_MEAN }]
   return [
     reattach,
     { name: 'survivors-over-cap', ok: survivorsOverCap(sf) === 0, value: survivorsOverCap(sf), limit: 0 },
     noUnexpectedExits(facts),
-    // Not measured (no live supernode carries a client) is a failure: there is no layer to balance.
-    { name: 'load-max-over-mean', ok: maxOverMean !== null && maxOverMean <= MAX_LOAD_OVER_MEAN, value: maxOverMean, limit: MAX_LOAD_OVER_MEAN },
+    lookups(sf),
+    ...balance,
     {
       name: 'delivery-after-recovery',
       // No send between attached users in the window while the workload runs means no working overlay.
@@ -61,6 +76,7 @@ export function freezeObjectives (facts: RunFacts): Objective[] {
   return [
     { name: 'frozen-clients-rehomed-ms', ok: sf.rehoming.t100Ms !== null && sf.rehoming.t100Ms <= FREEZE_REHOME_LIMIT_MS, value: sf.rehoming.t100Ms, limit: FREEZE_REHOME_LIMIT_MS },
     { name: 'thawed-listed-again', ok: back === sf.affected.length, value: back, limit: sf.affected.length },
+    lookups(sf),
     noUnexpectedExits(facts)
   ]
 }

@@ -2,7 +2,9 @@
  * Follows a set of supernodes through the observer's statuses, one sample per check: the most
  * clients each held (a survivor over its hard cap is the start of a cascade, and a peak can be
  * gone again by the end), when each was first seen certified, and each one's peer id (to name the
- * supernode a re-homed orphan went to).
+ * supernode a re-homed orphan went to). Peers the registry elected are followed from the first
+ * sample that shows them serving: after losing every operator supernode they are the whole layer,
+ * and its load is theirs.
  */
 import type { Observer } from '../observer.js'
 import type { SupernodeLoad } from '../supernode-stats.js'
@@ -17,6 +19,7 @@ interface Followed {
 export class SupernodeWatch {
   private readonly observer: Observer
   private readonly followed = new Map<string, Followed>()
+  private readonly electedNames = new Set<string>()
 
   constructor (observer: Observer, names: readonly string[]) {
     this.observer = observer
@@ -27,12 +30,28 @@ export class SupernodeWatch {
     if (!this.followed.has(name)) this.followed.set(name, { peerId: null, capacity: 0, maxClients: 0, certifiedAtMs: null })
   }
 
-  /** Certified and answering now: running, reachable, role supernode, attached to the registry. */
+  /**
+   * Certified and answering now: running, reachable, role supernode, and (operator) attached to
+   * the registry. An elected one is certified from its promotion on; its state is its user's
+   * session, which says nothing about the role.
+   */
   isLive (name: string): boolean {
-    return this.observer.isAttached(name) && this.observer.node(name)?.status?.role === 'supernode'
+    const status = this.observer.node(name)?.status
+    if (status?.role !== 'supernode') return false
+    return status.supernodeClass === 'elected' ? this.observer.isAnswering(name) : this.observer.isAttached(name)
+  }
+
+  /** Peers seen serving as elected supernodes since the watch began, in the order first seen. */
+  elected (): string[] {
+    return [...this.electedNames]
   }
 
   sample (nowMs: number): void {
+    for (const view of this.observer.nodes()) {
+      if (view.role !== 'peer' || view.status?.supernodeClass !== 'elected' || !this.isLive(view.name)) continue
+      this.electedNames.add(view.name)
+      this.follow(view.name)
+    }
     for (const [name, f] of this.followed) {
       const status = this.observer.node(name)?.status
       if (status === undefined) continue
@@ -79,7 +98,12 @@ export class SupernodeWatch {
     return loads
   }
 
+  /** The followed supernodes live now. */
+  liveNames (): string[] {
+    return [...this.followed.keys()].filter((name) => this.isLive(name))
+  }
+
   liveCount (): number {
-    return [...this.followed.keys()].filter((name) => this.isLive(name)).length
+    return this.liveNames().length
   }
 }

@@ -96,7 +96,9 @@ function report (over: Partial<SupernodeFailureReport> = {}): SupernodeFailureRe
     settledAtMs: 1_003_000,
     loadAfter: { supernodes: 2, clients: 12, meanLoad: 0.3333, maxLoad: 0.3333, maxOverMean: 1, busiest: 'sn1', atMs: 1_013_000 },
     afterRecovery: { fromMs: 1_003_000, toMs: 1_013_000, sent: 40, delivered: 40, failed: 0, failedByCode: {}, counted: 40, deliveryRatio: 1 },
+    lookups: { atMs: 1_013_000, online: 12, via: 2, correct: 12, wrong: 0, notFound: 0, unanswered: 0, ratio: 1, misses: [] },
     added: [],
+    elected: [],
     registryLiveAtEnd: 2,
     ...over
   }
@@ -113,10 +115,15 @@ function facts (sf: SupernodeFailureReport | undefined, unexpectedExits = 0): Ru
 
 const verdicts = (objectives: ReadonlyArray<{ name: string, ok: boolean }>): Record<string, boolean> => Object.fromEntries(objectives.map((o) => [o.name, o.ok]))
 
-test('decapitate objectives: W + 10 s, no survivor over cap, no exits, max/mean <= 1.3, delivery >= 0.99', () => {
+test('decapitate objectives: W + 10 s, no survivor over cap, no exits, lookups >= 99.9%, max/mean <= 1.3, delivery >= 0.99', () => {
   assert.deepEqual(verdicts(decapitate.objectives(facts(report()))), {
-    'orphans-rehomed-ms': true, 'survivors-over-cap': true, 'no-unexpected-exits': true, 'load-max-over-mean': true, 'delivery-after-recovery': true
+    'orphans-rehomed-ms': true, 'survivors-over-cap': true, 'no-unexpected-exits': true, 'lookups-after-recovery': true, 'load-max-over-mean': true, 'delivery-after-recovery': true
   })
+  // One wrong answer in 1000 online users is the limit; two are over it; nobody online is no measure.
+  const sweep = (correct: number, online: number): SupernodeFailureReport => report({ lookups: { atMs: 0, online, via: 2, correct, wrong: online - correct, notFound: 0, unanswered: 0, ratio: online === 0 ? null : correct / online, misses: [] } })
+  assert.equal(verdicts(decapitate.objectives(facts(sweep(999, 1000))))['lookups-after-recovery'], true)
+  assert.equal(verdicts(decapitate.objectives(facts(sweep(998, 1000))))['lookups-after-recovery'], false)
+  assert.equal(verdicts(decapitate.objectives(facts(sweep(0, 0))))['lookups-after-recovery'], false)
   const limit = decapitate.objectives(facts(report())).find((o) => o.name === 'orphans-rehomed-ms')
   assert.equal(limit?.limit, 12_000)
   // One orphan late, one never: T100 over W + 10 s, or not reached at all.
@@ -145,6 +152,9 @@ test('decapitate with every supernode gone: 99% attached again within 60 s inste
   assert.equal(objectives[0]?.ok, false)
   const elected = report({ survivors: [], rehoming: recoveryFigures(Array.from({ length: 100 }, (_, i) => (i === 99 ? null : 30_000 + i))) })
   assert.equal(decapitate.objectives(facts(elected))[0]?.ok, true)
+  // The new layer's balance is reported, not judged: the target is the partial loss's.
+  const uneven = report({ survivors: [], loadAfter: { supernodes: 6, clients: 200, meanLoad: 0.43, maxLoad: 0.57, maxOverMean: 1.32, busiest: 'p024', atMs: 0 } })
+  assert.equal(decapitate.objectives(facts(uneven)).some((o) => o.name === 'load-max-over-mean'), false)
 })
 
 test('freeze objectives: re-homed within 5 s, every thawed supernode listed again, no exits', () => {
@@ -155,7 +165,7 @@ test('freeze objectives: re-homed within 5 s, every thawed supernode listed agai
     affected: [{ name: 'sn2', peerId: 'B', clientsBefore: 3, restartedAtMs: null, thawedAtMs: 1_020_000, backAtMs: 1_022_000 }],
     rehoming: recoveryFigures([3100, 4200, 4900])
   })
-  assert.deepEqual(verdicts(freeze.objectives(facts(frozen))), { 'frozen-clients-rehomed-ms': true, 'thawed-listed-again': true, 'no-unexpected-exits': true })
+  assert.deepEqual(verdicts(freeze.objectives(facts(frozen))), { 'frozen-clients-rehomed-ms': true, 'thawed-listed-again': true, 'lookups-after-recovery': true, 'no-unexpected-exits': true })
   assert.equal(verdicts(freeze.objectives(facts({ ...frozen, rehoming: recoveryFigures([3100, 5200]) })))['frozen-clients-rehomed-ms'], false)
   const notBack = { ...frozen, affected: [{ name: 'sn2', peerId: 'B', clientsBefore: 3, restartedAtMs: null, thawedAtMs: 1_020_000, backAtMs: null }] }
   assert.equal(verdicts(freeze.objectives(facts(notBack)))['thawed-listed-again'], false)

@@ -71,9 +71,10 @@ export class ClientAgent {
   private loop: Promise<void> | undefined
   /** Set when every cached supernode failed: the list is stale, ask a login server. */
   private staleList = false
-  private orphanWindowMs = 0
   /** Supernodes that went silent under us, until when to leave them out. */
   private readonly avoided = new Map<string, number>()
+  /** The last session ended in silence: the next attach round cuts its dials short (attach-round.ts). */
+  private afterSilence = false
 
   constructor (private readonly init: ClientAgentInit, private readonly deps: ClientAgentDeps) {
     this.login = new LoginClient(deps.node, init, deps.random, deps.log)
@@ -162,12 +163,14 @@ export class ClientAgent {
         await this.onConnected()
         await session.closed
         if (session.wentSilent) this.avoid(session.supernode)
+        this.afterSilence = session.wentSilent
         this.deps.metrics.attached.set(0)
         this.attachedAtMs = null
         if (signal.aborted) break
         this.deps.onOrphaned?.()
-        // Orphaned: spread the re-homing of all this supernode's clients over U(0, W).
-        waitMs = this.defended ? Math.floor(this.deps.random() * this.orphanWindowMs) : 0
+        // Orphaned: spread the re-homing of all this supernode's clients over U(0, W), W as the
+        // supernode last advertised it.
+        waitMs = this.defended ? Math.floor(this.deps.random() * session.orphanWindowMs) : 0
         this.state = 'attaching'
       } catch (err) {
         waitMs = await this.onFailure(err)
@@ -304,7 +307,9 @@ export class ClientAgent {
     this.state = 'attaching'
     let attached: Attached
     try {
-      attached = await attachRound(ticket, candidates, { ...this.deps, onDeliver: (m) => { this.onDeliver(m) } })
+      const quickDials = this.afterSilence
+      this.afterSilence = false
+      attached = await attachRound(ticket, candidates, { ...this.deps, quickDials, onDeliver: (m) => { this.onDeliver(m) } })
     } catch (err) {
       if (TICKET_CODES.has((err as ReboundError).code ?? '')) this.saved = { ...this.saved, ticket: null, ticketExpiresAtMs: null }
       if ((err as ReboundError).meta?.listStale === true) this.staleList = true
@@ -312,7 +317,6 @@ export class ClientAgent {
       throw err
     }
     this.session = attached.session
-    this.orphanWindowMs = attached.orphanWindowMs
     this.attachedAtMs = this.deps.now()
     this.state = 'attached'
     this.deps.metrics.counters.attaches++

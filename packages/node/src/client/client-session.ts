@@ -16,6 +16,13 @@ import type { PeerNode } from '../libp2p.js'
 /** Sends awaiting their result on one session; beyond this a send is refused with BUSY. */
 export const MAX_PENDING_SENDS = 256
 export const ATTACH_TIMEOUT_MS = 5000
+/**
+ * The dial of a round's first choice: a handshake on loopback or a LAN takes milliseconds, so one
+ * not done in this long is most likely a frozen supernode, and the next choice is tried (with the
+ * full ATTACH_TIMEOUT_MS: on a saturated machine a slow handshake is not a dead one, and at most
+ * one attempt per round is cut short, so an overload is not multiplied by abandoned handshakes).
+ */
+export const FIRST_DIAL_TIMEOUT_MS = 1000
 
 export interface SendOutcome {
   ok: boolean
@@ -24,7 +31,6 @@ export interface SendOutcome {
 
 export interface AttachResult {
   session: ClientSession
-  orphanWindowMs: number
   supernodes: SupernodeEntry[]
 }
 
@@ -42,30 +48,40 @@ export class ClientSession {
   private ended = false
   /** The session ended because the supernode fell silent (frozen or cut off), not closed. */
   wentSilent = false
+  /** The supernode's orphan window: from the attach reply, then from each pong. */
+  orphanWindowMs: number
   private readonly keepalive: NodeJS.Timeout
 
   private constructor (
     private readonly framed: FramedStream,
     supernode: string,
+    orphanWindowMs: number,
     private readonly onDeliver: DeliveryHandler,
     private readonly log: Logger
   ) {
     this.supernode = supernode
+    this.orphanWindowMs = orphanWindowMs
     this.keepalive = setInterval(() => { this.ping() }, SESSION_PING_INTERVAL_MS)
     this.closed = this.readLoop()
   }
 
-  /** Dial a supernode, show the ticket, verify its certificate. Throws ReboundError. */
+  /**
+   * Dial a supernode, show the ticket, verify its certificate. Throws ReboundError. The dial (TCP,
+   * Noise, the session protocol) may be given less time than the whole attach: a frozen process
+   * accepts TCP in its kernel but never answers the handshake.
+   */
   static async attach (
-    node: PeerNode, entry: SupernodeEntry, ticket: string, clusterKey: KeyObject, onDeliver: DeliveryHandler, log: Logger
+    node: PeerNode, entry: SupernodeEntry, ticket: string, clusterKey: KeyObject, onDeliver: DeliveryHandler, log: Logger,
+    dialTimeoutMs = ATTACH_TIMEOUT_MS
   ): Promise<AttachResult> {
     const signal = AbortSignal.timeout(ATTACH_TIMEOUT_MS)
+    const dialSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.min(dialTimeoutMs, ATTACH_TIMEOUT_MS))])
     const addrs = entry.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${entry.peerId}`))
     let framed: FramedStream
     try {
-      framed = new FramedStream(await node.dialProtocol(addrs, SESSION_PROTOCOL, { signal }))
+      framed = new FramedStream(await node.dialProtocol(addrs, SESSION_PROTOCOL, { signal: dialSignal }))
     } catch (err) {
-      throw new ReboundError(signal.aborted ? 'TIMEOUT' : 'UNAVAILABLE', `dial supernode failed: ${describeError(err)}`, { supernode: entry.peerId })
+      throw new ReboundError(dialSignal.aborted ? 'TIMEOUT' : 'UNAVAILABLE', `dial supernode failed: ${describeError(err)}`, { supernode: entry.peerId })
     }
     try {
       await framed.write({ type: 'attach', ticket } satisfies ClientFrame, { signal })
@@ -78,8 +94,8 @@ export class ClientSession {
       if (reply.type !== 'attached') throw new ReboundError('BAD_REQUEST', `expected attached, got ${reply.type}`)
       // We dialled /p2p/<entry.peerId>, so Noise has authenticated that peer: its certificate must name it.
       verifyCertificate(reply.certificate, clusterKey, { peerId: entry.peerId, nowMs: Date.now() })
-      const session = new ClientSession(framed, entry.peerId, onDeliver, log)
-      return { session, orphanWindowMs: reply.orphanWindowMs, supernodes: reply.supernodes }
+      const session = new ClientSession(framed, entry.peerId, reply.orphanWindowMs, onDeliver, log)
+      return { session, supernodes: reply.supernodes }
     } catch (err) {
       framed.abort(err instanceof Error ? err : new Error(describeError(err)))
       throw err
@@ -129,7 +145,7 @@ export class ClientSession {
       for (;;) {
         const frame = await this.framed.read(ServerFrame, { signal: AbortSignal.timeout(SESSION_SILENCE_MS) })
         if (frame.type === 'pong') {
-          continue
+          if (frame.orphanWindowMs !== undefined) this.orphanWindowMs = frame.orphanWindowMs
         } else if (frame.type === 'send-result') {
           this.settle(frame.id, frame.code === undefined ? { ok: frame.ok } : { ok: frame.ok, code: frame.code })
         } else if (frame.type === 'deliver') {

@@ -1,7 +1,8 @@
 /**
  * One attached client, seen from its supernode: reads the client's sends and hands them to the
  * router, pushes deliveries and waits for the client's acknowledgement (the client stored it).
- * Answers the client's keepalive pings; a client silent for SESSION_IDLE_MS is dropped.
+ * Answers the client's keepalive pings (with the current orphan window); a client silent for
+ * SESSION_IDLE_MS is dropped.
  */
 import {
   ClientFrame, FramedStream, ReboundError, SESSION_IDLE_MS, describeError, errorCodeOf,
@@ -33,7 +34,9 @@ export class ServerSession {
     readonly sinceMs: number,
     private readonly framed: FramedStream,
     private readonly route: RouteFn,
-    private readonly log: Logger
+    private readonly log: Logger,
+    /** The orphan window to advertise in each pong. */
+    private readonly orphanWindowMs: () => number
   ) {}
 
   get isOpen (): boolean {
@@ -68,7 +71,7 @@ export class ServerSession {
       for (;;) {
         const frame = await this.framed.read(ClientFrame, { signal: AbortSignal.timeout(SESSION_IDLE_MS) })
         if (frame.type === 'ping') {
-          this.write({ type: 'pong' }).catch(() => { /* the session is gone: the read ends it */ })
+          this.write({ type: 'pong', orphanWindowMs: this.orphanWindowMs() }).catch(() => { /* the session is gone: the read ends it */ })
         } else if (frame.type === 'deliver-ack') {
           this.settle(frame.id, { ok: true })
         } else if (frame.type === 'send') {

@@ -21,6 +21,7 @@ import { MESH_DEADLINE_MS, entryAddrs, meshRequest } from './mesh-client.js'
 import { PRESENCE_REPLICAS, PresenceDirectory } from './presence-directory.js'
 import { RegistryClient } from './registry-client.js'
 import { JoinSchedule } from './join-schedule.js'
+import { orphanWindowMs } from './orphan-window.js'
 import { SupernodeLiveness } from './liveness.js'
 import { PROBE_DEADLINE_MS, PROBE_INTERVAL_MS, RingWatch, ringSuccessors } from './ring-monitor.js'
 import { ServerSession } from './server-session.js'
@@ -28,6 +29,8 @@ import { ServerSession } from './server-session.js'
 export const ATTACH_READ_TIMEOUT_MS = 5000
 /** Redirect candidates handed to a client refused because this supernode is full. */
 export const MAX_REDIRECTS = 5
+/** Lookups one lookupMany keeps in flight (each is at most one mesh request per owner tried). */
+export const LOOKUP_CONCURRENCY = 16
 
 export interface SupernodeInit {
   loginServers: string[]
@@ -37,6 +40,7 @@ export interface SupernodeInit {
   joinRate: number
   joinBurst: number
   heartbeatMs: number
+  /** The longest orphan window advertised; the window itself follows the client count. */
   orphanWindowMs: number
   class: SupernodeClass
   /** An elected supernode starts with the certificate the registry promoted it with (no certify). */
@@ -85,6 +89,11 @@ export class Supernode {
       this.certificate = init.certificate
       this.certifiedAtMs = deps.now()
     }
+  }
+
+  /** The orphan window advertised now, sized to the clients this supernode holds (orphan-window.ts). */
+  get orphanWindowMs (): number {
+    return orphanWindowMs({ clients: this.sessions.size, joinRate: this.init.joinRate, joinBurst: this.init.joinBurst, maxMs: this.init.orphanWindowMs })
   }
 
   get supernodeClass (): SupernodeClass {
@@ -275,10 +284,10 @@ export class Supernode {
         throw new ReboundError('OVERLOADED', 'supernode join rate exceeded', { redirect: this.redirects(), retryAfterMs })
       }
       replaced?.close('replaced by a newer session')
-      session = new ServerSession(ticket.user, first.ticket, remote, this.deps.now(), framed, async (m, d) => await this.route(m, d), this.deps.log)
+      session = new ServerSession(ticket.user, first.ticket, remote, this.deps.now(), framed, async (m, d) => await this.route(m, d), this.deps.log, () => this.orphanWindowMs)
       this.sessions.set(ticket.user, session)
       this.deps.metrics.sessions.set(this.sessions.size)
-      await session.write({ type: 'attached', certificate: this.certificate, orphanWindowMs: this.init.orphanWindowMs, supernodes: this.list })
+      await session.write({ type: 'attached', certificate: this.certificate, orphanWindowMs: this.orphanWindowMs, supernodes: this.list })
     } catch (err) {
       const reply = errorReply(err)
       const redirect = (err as ReboundError).meta?.redirect
@@ -362,6 +371,27 @@ export class Supernode {
       }
     }
     return undefined
+  }
+
+  /**
+   * Look each user up as routing would (one hop to an owner), LOOKUP_CONCURRENCY at a time, all
+   * within `deadlineMs`: the load generator's check that the directory names every online user's
+   * supernode once the layer has settled.
+   */
+  async lookupMany (users: readonly string[], deadlineMs: number): Promise<Array<{ user: string, supernode: string | null }>> {
+    const deadlineAtMs = this.deps.now() + deadlineMs
+    const results: Array<{ user: string, supernode: string | null }> = users.map((user) => ({ user, supernode: null }))
+    let next = 0
+    const worker = async (): Promise<void> => {
+      // Bounded: each worker takes the next user until all are taken.
+      while (next < results.length) {
+        const result = results[next++] as { user: string, supernode: string | null }
+        const local = this.sessions.has(result.user) ? this.self : undefined
+        result.supernode = local ?? (await this.lookup(result.user, deadlineAtMs))?.supernode ?? null
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, results.length) }, worker))
+    return results
   }
 
   // ---- routing ----

@@ -1,18 +1,20 @@
 /**
  * The swarm's one HTTP control port: GET /status (every started member's NodeStatus: SwarmStatus,
  * protocol swarm-api.ts), /metrics (aggregated), /healthz, POST /messages from a named member,
- * GET /inbox of a named member.
+ * GET /inbox of a named member, POST /lookups through a named member serving as a supernode.
  */
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
-import { Body, MessageId, ReboundError, UserName, type HttpRoutes, type SendResult } from '@rebound/protocol'
-import { SEND_DEADLINE_MS } from '../control-api.js'
+import { Body, LookupCommand, MessageId, ReboundError, UserName, type HttpRoutes, type LookupResult, type SendResult } from '@rebound/protocol'
+import { LOOKUP_DEADLINE_MS, SEND_DEADLINE_MS, parseLookup } from '../control-api.js'
 import type { Swarm } from './swarm.js'
 import type { SwarmMetrics } from './swarm-metrics.js'
 
 /** Like SendCommand (protocol http-api.ts) plus the sending member. */
 export const SwarmSendCommand = z.strictObject({ from: UserName, to: UserName, body: Body, id: MessageId.optional() })
 export type SwarmSendCommand = z.infer<typeof SwarmSendCommand>
+/** Like LookupCommand plus the member (an elected supernode) that looks up. */
+export const SwarmLookupCommand = z.strictObject({ via: UserName, users: LookupCommand.shape.users })
 export const MAX_INBOX_LIMIT = 1000
 
 export function swarmRoutes (swarm: Swarm, metrics: SwarmMetrics): HttpRoutes {
@@ -27,6 +29,10 @@ export function swarmRoutes (swarm: Swarm, metrics: SwarmMetrics): HttpRoutes {
       const messageId = id ?? `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`
       const result: SendResult = await swarm.send(from, { id: messageId, to, body: parsed.data.body }, SEND_DEADLINE_MS)
       return { status: 200, body: result }
+    },
+    'POST /lookups': async ({ body }) => {
+      const { via, users } = parseLookup(SwarmLookupCommand, body)
+      return { status: 200, body: await swarm.lookup(via, users, LOOKUP_DEADLINE_MS) satisfies LookupResult }
     },
     'GET /inbox': ({ query }) => {
       const user = query.get('user') ?? ''

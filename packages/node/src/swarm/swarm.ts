@@ -4,7 +4,7 @@
  * shared, so thousands of real clients fit on one machine (a process costs ~85 MiB, a member ~0.5).
  * Members start evenly spread over a window (0 = all at once: a mass restart).
  */
-import { ReboundError, describeError, sleep, type Logger, type NodeStatus, type SendResult, type SwarmStatus } from '@rebound/protocol'
+import { ReboundError, describeError, sleep, type Logger, type LookupResult, type NodeStatus, type SendResult, type SwarmStatus } from '@rebound/protocol'
 import { Peer } from '../peer.js'
 import { memberConfig, memberIdentity, type MemberIdentity, type SwarmConfig } from './swarm-config.js'
 
@@ -82,10 +82,19 @@ export class Swarm {
   }
 
   async send (from: string, message: { id: string, to: string, body: string }, deadlineMs: number): Promise<SendResult> {
-    const member = this.byUser.get(from)
-    if (member === undefined) throw new ReboundError('BAD_REQUEST', `no member with user ${from} in this swarm`)
-    if (member.state !== 'started' || member.peer === undefined) throw new ReboundError('UNAVAILABLE', `member ${from} is ${member.state}`)
-    return await member.peer.send(message, deadlineMs)
+    return await this.startedPeer(from).send(message, deadlineMs)
+  }
+
+  /** The member with this user, started, or BAD_REQUEST / UNAVAILABLE. */
+  private startedPeer (user: string): Peer {
+    const member = this.byUser.get(user)
+    if (member === undefined) throw new ReboundError('BAD_REQUEST', `no member with user ${user} in this swarm`)
+    if (member.state !== 'started' || member.peer === undefined) throw new ReboundError('UNAVAILABLE', `member ${user} is ${member.state}`)
+    return member.peer
+  }
+
+  async lookup (via: string, users: readonly string[], deadlineMs: number): Promise<LookupResult> {
+    return await this.startedPeer(via).lookup(users, deadlineMs)
   }
 
   inbox (user: string, limit: number): unknown[] {
