@@ -17,6 +17,12 @@ function seconds (ms: number | null): string {
   return ms === null ? 'never' : `${(ms / 1000).toFixed(1)} s`
 }
 
+function loadLine (label: string, what: string, load: SupernodeFailureReport['loadAfter']): string {
+  if (load === null) return `  ${label.padEnd(10)}  no ${what} supernode`
+  const ratio = load.maxOverMean === null ? '-' : load.maxOverMean.toFixed(2)
+  return `  ${label.padEnd(10)}  ${load.supernodes} ${what}, ${load.clients} clients: mean ${load.meanLoad.toFixed(3)}, max ${load.maxLoad.toFixed(3)} (${load.busiest}), max/mean ${ratio}`
+}
+
 export function supernodeFailureLines (sf: SupernodeFailureReport, formatMs: (ms: number | null) => string): string[] {
   const lines: string[] = []
   const hit = sf.affected.map((a) => a.name)
@@ -34,10 +40,8 @@ export function supernodeFailureLines (sf: SupernodeFailureReport, formatMs: (ms
   } else {
     lines.push('  survivors   none')
   }
-  const load = sf.loadAfter
-  lines.push(load === null
-    ? '  load after  no live supernode'
-    : `  load after  ${load.supernodes} live, ${load.clients} clients: mean ${load.meanLoad.toFixed(3)}, max ${load.maxLoad.toFixed(3)} (${load.busiest}), max/mean ${load.maxOverMean === null ? '-' : load.maxOverMean.toFixed(2)}`)
+  lines.push(loadLine('load after', 'live', sf.loadAfter))
+  if (sf.survivors.length > 0) lines.push(loadLine('survivors', 'live', sf.survivorLoadAfter))
   const m = sf.afterRecovery
   const ratio = m.deliveryRatio === null ? '-' : m.deliveryRatio.toFixed(4)
   lines.push(`  after       ${seconds(m.toMs - m.fromMs)} window from ${seconds(m.fromMs - sf.triggerAtMs)} after the trigger: sent ${m.sent}, delivered ${m.delivered}, failed ${m.failed}, ratio ${ratio}`)

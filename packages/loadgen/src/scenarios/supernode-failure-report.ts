@@ -101,6 +101,13 @@ export interface SupernodeFailureReport {
    * window; null when none was live.
    */
   loadAfter: (LoadStats & { atMs: number }) | null
+  /**
+   * The same over the survivors only (the supernodes live before the trigger and not hit): whether
+   * the orphans were spread over them or piled onto one, the start of a cascade. A supernode
+   * elected or added after the re-homing starts empty and takes only new arrivals (sessions are
+   * not moved to balance), so it would skew the all-live figure without saying anything of that.
+   */
+  survivorLoadAfter: (LoadStats & { atMs: number }) | null
   /** The workload's sends issued in the window after settledAtMs (between attached users). */
   afterRecovery: AfterRecoveryMessages
   /** Every online user looked up through the live supernodes at the end of the window. */

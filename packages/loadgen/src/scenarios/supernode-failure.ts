@@ -12,7 +12,7 @@
 import { SESSION_SILENCE_MS, sleep } from '@rebound/protocol'
 import { SUPERNODE_READY_TIMEOUT_MS } from '../cluster.js'
 import { firstAttachAfter, recoveryFigures } from '../recovery.js'
-import { findOrphans, loadStats, roundRatio, victimCount } from '../supernode-stats.js'
+import { findOrphans, loadStats, roundRatio, victimCount, type LoadStats } from '../supernode-stats.js'
 import { SEND_TIMEOUT_MS, allSettled, countedOf } from '../workload.js'
 import { SupernodeLever } from './added-supernodes.js'
 import type { RunOptions } from '../options.js'
@@ -110,6 +110,7 @@ export async function runSupernodeFailure (ctx: ScenarioContext, plan: Supernode
   ctx.workload.closeWindow(window)
   const windowClosedMs = Date.now()
   const loads = loadStats(watch.liveLoads())
+  const survivorLoads = loadStats(watch.liveLoads(survivors))
   // While the window's last sends settle: they and the sweep read the same settled directory.
   const lookups = lookupSweep(observer, ctx.cluster.byRole('peer').map((m) => m.name), watch.liveNames())
   // The window's last sends wait up to their own timeout for the ack.
@@ -154,7 +155,8 @@ export async function runSupernodeFailure (ctx: ScenarioContext, plan: Supernode
     orphans: orphanRecords,
     rehoming: recoveryFigures(orphanRecords.map((o) => o.rehomeMs)),
     settledAtMs,
-    loadAfter: loads === null ? null : { ...loads, meanLoad: roundRatio(loads.meanLoad), maxLoad: roundRatio(loads.maxLoad), maxOverMean: loads.maxOverMean === null ? null : roundRatio(loads.maxOverMean), atMs: windowClosedMs },
+    loadAfter: reportedLoad(loads, windowClosedMs),
+    survivorLoadAfter: reportedLoad(survivorLoads, windowClosedMs),
     afterRecovery,
     lookups: lookupReport,
     added: lever.records(),
@@ -162,6 +164,11 @@ export async function runSupernodeFailure (ctx: ScenarioContext, plan: Supernode
     registryLiveAtEnd: observer.liveSupernodes()
   }
   return { recovery: report.rehoming, kills: [], supernodeFailure: report }
+}
+
+function reportedLoad (loads: LoadStats | null, atMs: number): (LoadStats & { atMs: number }) | null {
+  if (loads === null) return null
+  return { ...loads, meanLoad: roundRatio(loads.meanLoad), maxLoad: roundRatio(loads.maxLoad), maxOverMean: loads.maxOverMean === null ? null : roundRatio(loads.maxOverMean), atMs }
 }
 
 /** A revived supernode counts as back once it answers certified while the registry lists every certified supernode. */

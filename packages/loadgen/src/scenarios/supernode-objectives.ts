@@ -10,7 +10,7 @@ export const REHOME_GRACE_MS = 10_000
 export const ALL_LOST_ATTACHED_PERCENT = 99
 /** ... within this, by elected supernodes, with no operator action. */
 export const ALL_LOST_ATTACH_LIMIT_MS = 60_000
-/** No cascade: the busiest live supernode at most this much above the mean load once re-homing is done. */
+/** No cascade: the busiest survivor at most this much above the survivors' mean load once re-homing is done. */
 export const MAX_LOAD_OVER_MEAN = 1.3
 /** Messages between attached users after recovery. */
 export const MIN_DELIVERY_AFTER_RECOVERY = 0.99
@@ -44,7 +44,7 @@ export function decapitateObjectives (facts: RunFacts): Objective[] {
   const reattach: Objective = sf.survivors.length > 0
     ? { name: 'orphans-rehomed-ms', ok: rehoming.t100Ms !== null && rehoming.t100Ms <= sf.orphanWindowMs + REHOME_GRACE_MS, value: rehoming.t100Ms, limit: sf.orphanWindowMs + REHOME_GRACE_MS }
     : { name: `attached-${ALL_LOST_ATTACHED_PERCENT}pct-ms`, ok: rehoming.t99Ms !== null && rehoming.t99Ms <= ALL_LOST_ATTACH_LIMIT_MS, value: rehoming.t99Ms, limit: ALL_LOST_ATTACH_LIMIT_MS }
-  const maxOverMean = sf.loadAfter?.maxOverMean ?? null
+  const maxOverMean = sf.survivorLoadAfter?.maxOverMean ?? null
   const ratio = sf.afterRecovery.deliveryRatio
   // The balance target is the partial loss's (issue 4: no cascade through the survivors). After a
   // total loss the new layer is elected one supernode at a time and the first ones take the early

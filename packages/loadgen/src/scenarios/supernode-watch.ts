@@ -87,10 +87,10 @@ export class SupernodeWatch {
     return null
   }
 
-  /** Loads of the followed supernodes that are live now. */
-  liveLoads (): SupernodeLoad[] {
+  /** Loads of the followed supernodes (or of those of them in `among`) that are live now. */
+  liveLoads (among?: readonly string[]): SupernodeLoad[] {
     const loads: SupernodeLoad[] = []
-    for (const name of this.followed.keys()) {
+    for (const name of among ?? this.followed.keys()) {
       const status = this.observer.node(name)?.status
       if (status === undefined || !this.isLive(name)) continue
       loads.push({ name, clients: status.clients ?? 0, capacity: status.capacity ?? 0 })
