@@ -12,3 +12,5 @@ export const REGISTRY_PROTOCOL = '/rebound/registry/1.0.0'
 export const SESSION_PROTOCOL = '/rebound/session/1.0.0'
 /** Supernode <-> supernode: presence publish/lookup and message routing (request/response). */
 export const MESH_PROTOCOL = '/rebound/mesh/1.0.0'
+/** Client <-> login server: its contacts and mailbox in the server store (request/response). */
+export const DATA_PROTOCOL = '/rebound/data/1.0.0'

@@ -34,3 +34,17 @@ export const SESSION_IDLE_MS = 10_000
 /** Default lifetimes. Tickets are long-lived so that resumption survives a login-server outage. */
 export const DEFAULT_TICKET_TTL_MS = 24 * 3600_000
 export const DEFAULT_CERT_TTL_MS = 3600_000
+
+/** User data (docs/durability.md): contact records per user, tombstones included. */
+export const MAX_CONTACTS = 500
+export const MAX_CONTACT_NAME_BYTES = 64
+/** Records in one contacts-get reply or contacts-put request: ~150 bytes each, well inside a frame. */
+export const MAX_CONTACTS_PER_FRAME = 100
+/** Messages in one mailbox-put: 5 x 4 KiB bodies fit a 32 KiB frame. */
+export const MAX_MAILBOX_PUT = 5
+/** Entries asked for in one mailbox-get; the server also stops at MAX_MAILBOX_REPLY_BYTES of bodies. */
+export const MAX_MAILBOX_GET = 100
+export const MAX_MAILBOX_REPLY_BYTES = 20 * 1024
+/** Messages a device keeps in its outbox, and the store keeps per recipient; beyond them BUSY. */
+export const MAX_OUTBOX = 100_000
+export const MAX_MAILBOX = 100_000
