@@ -46,7 +46,7 @@ export const SUMMARY = 'Login server: accounts, session tickets and the supernod
 export const OPTIONS: OptionSpecs = {
   listen: { type: 'string', env: 'REBOUND_LISTEN', description: 'loopback IPv4 address to bind (listen and dial from)' },
   port: { type: 'string', env: 'REBOUND_PORT', description: 'libp2p TCP port', default: '7401' },
-  'http-port': { type: 'string', env: 'REBOUND_HTTP_PORT', description: 'HTTP port (/healthz, /metrics)', default: '7480' },
+  'http-port': { type: 'string', env: 'REBOUND_HTTP_PORT', description: 'HTTP port (/healthz, /metrics, /data)', default: '7480' },
   'data-dir': { type: 'string', env: 'REBOUND_DATA_DIR', description: "this server's own files (identity key)" },
   store: { type: 'string', env: 'REBOUND_STORE', description: 'SQLite file shared by all login servers' },
   'cluster-key-file': { type: 'string', env: 'REBOUND_CLUSTER_KEY_FILE', description: 'PEM Ed25519 key signing tickets and certificates' },

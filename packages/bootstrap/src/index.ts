@@ -6,6 +6,8 @@
 export { LoginServer, type LoginServerInit, type LoginServerDeps, type LoginServerTuning, type LoginServerHealthReply } from './login-server.js'
 export { BootstrapConfigSchema, OPTIONS, PROGRAM, loadConfig, helpText, libp2pDebugFilter, type BootstrapConfig } from './config.js'
 export { Store, type AccountRecord, type SupernodeRecord } from './store.js'
+export { DataStore, MAX_CONTACTS_REPLY_BYTES, type Page, type WriteOptions } from './data-store.js'
+export { dataService, userDataRoute } from './data-service.js'
 export { AdmissionController, refusalReasonOf, type RefusalReason, type Scheduler } from './admission/controller.js'
 export { admissionPolicy, ADMISSION_CLASSES, type AdmissionClass, type AdmissionPolicy } from './admission/policy.js'
 export { AimdLimit, FixedLimit, type ConcurrencyLimit } from './admission/concurrency-limit.js'

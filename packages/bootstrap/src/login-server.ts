@@ -1,6 +1,7 @@
 /**
- * A login server: the account store, the login and registry protocols over libp2p, and the HTTP
- * observation endpoints. Several of these, in separate processes, share one store file.
+ * A login server: the account store, the login, registry and user-data protocols over libp2p, and
+ * the HTTP endpoints (observation, and GET /data for checkers). Several of these, in separate
+ * processes, share one store file.
  * Start order is store, libp2p, HTTP; stop is the reverse, so nothing is served from a closed store.
  */
 import { performance } from 'node:perf_hooks'
@@ -8,7 +9,7 @@ import type { KeyObject } from 'node:crypto'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import {
-  LOGIN_PROTOCOL, LoginRequest, REGISTRY_PROTOCOL, RegistryRequest, deriveSlotKey, describeError, loadOrCreateIdentity,
+  DATA_PROTOCOL, DataRequest, LOGIN_PROTOCOL, LoginRequest, REGISTRY_PROTOCOL, RegistryRequest, deriveSlotKey, describeError, loadOrCreateIdentity,
   publicKeyOf, serveRequests, startHttpServer,
   type HttpServerHandle, type LoginServerHealth, type Logger, type Profile
 } from '@rebound/protocol'
@@ -24,6 +25,7 @@ import {
 } from './config.js'
 import { ConnectionGate, HOLD_SHARE_OF_UPGRADE, MAX_HELD_CONNECTIONS, MAX_HOLD_MS } from './connection-gate.js'
 import { threadCpuMicros } from './cpu-clock.js'
+import { dataService, userDataRoute } from './data-service.js'
 import { ElectionPolicy } from './election/policy.js'
 import { startServerNode, type ConnectionLimits, type ServerNode } from './libp2p.js'
 import { LiveSupernodes } from './live-supernodes.js'
@@ -208,6 +210,8 @@ export class LoginServer {
       clusterPrivateKey: init.clusterPrivateKey,
       clusterPublicKey
     }, { store, supernodes, metrics, election: this.election(clock, random), clock, log: log.child({ component: 'registry' }) })
+    // Not behind admission: a data request costs no hash (data-service.ts).
+    const data = dataService({ clusterPublicKey }, { data: store.data, metrics, clock, log: log.child({ component: 'data' }) })
     const serve = { readTimeoutMs: REQUEST_READ_TIMEOUT_MS }
     this.node = await startServerNode({
       listen: init.listen,
@@ -218,12 +222,14 @@ export class LoginServer {
       limits: this.connectionLimits(monotonic, metrics),
       handlers: [
         { protocol: LOGIN_PROTOCOL, handler: serveRequests(LoginRequest, login, { ...serve, log: log.child({ component: 'login' }) }), maxInboundStreams: MAX_INBOUND_STREAMS },
-        { protocol: REGISTRY_PROTOCOL, handler: serveRequests(RegistryRequest, registry, { ...serve, log: log.child({ component: 'registry' }) }), maxInboundStreams: MAX_INBOUND_STREAMS }
+        { protocol: REGISTRY_PROTOCOL, handler: serveRequests(RegistryRequest, registry, { ...serve, log: log.child({ component: 'registry' }) }), maxInboundStreams: MAX_INBOUND_STREAMS },
+        { protocol: DATA_PROTOCOL, handler: serveRequests(DataRequest, data, { ...serve, log: log.child({ component: 'data' }) }), maxInboundStreams: MAX_INBOUND_STREAMS }
       ]
     })
     this.http = await startHttpServer(init.listen, init.httpPort, {
       'GET /healthz': () => ({ status: 200, body: this.health() }),
-      'GET /metrics': async () => ({ status: 200, body: await metrics.register.metrics(), contentType: metrics.register.contentType })
+      'GET /metrics': async () => ({ status: 200, body: await metrics.register.metrics(), contentType: metrics.register.contentType }),
+      'GET /data': userDataRoute({ operatorToken: init.operatorToken }, { data: store.data })
     }, log.child({ component: 'http' }))
     this.pruneTimer = setInterval(() => { this.prune() }, PRUNE_INTERVAL_MS)
     this.pruneTimer.unref()

@@ -29,6 +29,8 @@ export interface BootstrapMetrics {
   /** result: promoted, refused (bad ticket, already a supernode), or the not-now reason (no-need, not-best, budget). */
   candidates: Counter<'result'>
   demotions: Counter
+  /** type: the data request's type; result: ok or the error code of the reply. */
+  dataRequests: Counter<'type' | 'result'>
 }
 
 /** What the admission gauges read (the AdmissionController). */
@@ -144,6 +146,12 @@ export function createMetrics (sources: MetricSources): BootstrapMetrics {
       registers
     }),
     demotions: new Counter({ name: 'rebound_registry_demotions_total', help: 'elected supernodes told to demote', registers }),
+    dataRequests: new Counter({
+      name: 'rebound_data_requests_total',
+      help: 'user-data requests (/rebound/data) by type and result (ok, or the error code: TICKET_*, NOT_AUTHORIZED, BAD_REQUEST, BUSY, ...)',
+      labelNames: ['type', 'result'],
+      registers
+    }),
     supernodeUtilisation: new Gauge({
       name: 'rebound_registry_supernode_utilisation',
       help: 'mean utilisation of the live supernodes: sum of clients / sum of capacity (0 when none)',

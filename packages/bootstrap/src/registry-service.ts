@@ -5,7 +5,7 @@
  * Every certificate names the peer id the Noise handshake authenticated, so a supernode can only
  * be certified, elected, or keep itself listed, as itself; `certify` is for operators only.
  */
-import { createHash, timingSafeEqual, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import type { Connection } from '@libp2p/interface'
 import {
   ReboundError, describeError, errorCodeOf, errorReply, issueCertificate, verifyCertificate, verifyTicket,
@@ -14,6 +14,7 @@ import {
 import { DEMOTE_ORPHAN_WINDOW_MS, type ElectionPolicy } from './election/policy.js'
 import type { LiveSupernodes } from './live-supernodes.js'
 import type { BootstrapMetrics } from './metrics.js'
+import { sameSecret } from './operator-auth.js'
 import type { Store } from './store.js'
 
 export interface RegistryServiceInit {
@@ -40,12 +41,6 @@ export interface RegistryServiceDeps {
 type CertifyRequest = Extract<RegistryRequest, { type: 'certify' }>
 type HeartbeatRequest = Extract<RegistryRequest, { type: 'heartbeat' }>
 type CandidateRequest = Extract<RegistryRequest, { type: 'candidate' }>
-
-/** Compares digests so that neither the token's content nor its length leaks through timing. */
-function sameSecret (a: string, b: string): boolean {
-  const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest()
-  return timingSafeEqual(digest(a), digest(b))
-}
 
 /** The request handler, to be wrapped by `serveRequests(RegistryRequest, ...)`. */
 export function registryService (init: RegistryServiceInit, deps: RegistryServiceDeps): (req: RegistryRequest, connection: Connection) => Promise<RegistryResponse> {

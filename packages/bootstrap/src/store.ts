@@ -1,19 +1,25 @@
 /**
  * The account store and supernode registry, in one SQLite file that every login-server process
- * opens at the same time. WAL lets readers run beside the one writer; synchronous=FULL makes a
- * registration durable before it is acknowledged; busy_timeout makes a writer wait for another
+ * opens at the same time; users' contacts and mailboxes live in it too (data-store.ts). WAL lets
+ * readers run beside the one writer; synchronous=FULL makes a registration (or a contact, or a
+ * mailboxed message) durable before it is acknowledged; busy_timeout makes a writer wait for another
  * process's write instead of failing at once. Every call is synchronous and short (a single row,
  * or one bounded query), so blocking the event loop for it is cheaper than a worker hop.
  */
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite'
-import { ReboundError, SupernodeClass } from '@rebound/protocol'
+import { ReboundError, StoreId, SupernodeClass } from '@rebound/protocol'
+import { DATA_COLUMNS, DATA_SCHEMA, DataStore, ensureStoreId } from './data-store.js'
 
 /** How long a write waits for another process's write lock before giving up with BUSY. */
 export const STORE_BUSY_TIMEOUT_MS = 5000
-/** Bumped when the tables change; a store written by a newer schema is refused. */
-export const STORE_SCHEMA_VERSION = 2
+/**
+ * Bumped when the tables change; a store written by a newer schema is refused. Changes are
+ * additive (CREATE ... IF NOT EXISTS), so opening an older file adds what it lacks:
+ * 2 added `demotions`; 3 added `meta` (the storeId), `contacts` and `mailbox`.
+ */
+export const STORE_SCHEMA_VERSION = 3
 
 export interface AccountRecord {
   user: string
@@ -71,7 +77,8 @@ CREATE TABLE IF NOT EXISTS demotions (
 const EXPECTED_COLUMNS: Record<string, string[]> = {
   accounts: ['user', 'salt', 'hash', 'scrypt_n', 'created_at_ms'],
   supernodes: ['peer_id', 'addrs', 'class', 'certificate', 'clients', 'capacity', 'last_seen_ms', 'expires_at_ms'],
-  demotions: ['peer_id', 'demoted_at_ms', 'expires_at_ms']
+  demotions: ['peer_id', 'demoted_at_ms', 'expires_at_ms'],
+  ...DATA_COLUMNS
 }
 
 // SQLite primary result codes (https://www.sqlite.org/rescode.html); errcode may be extended.
@@ -87,13 +94,16 @@ function sqliteCode (err: unknown): number | undefined {
 
 export class Store {
   readonly path: string
+  /** Users' contacts and mailboxes, on the same connection (data-store.ts). */
+  readonly data: DataStore
   private readonly db: DatabaseSync
   private readonly stmts: ReturnType<typeof prepareStatements>
 
-  private constructor (path: string, db: DatabaseSync) {
+  private constructor (path: string, db: DatabaseSync, storeId: string) {
     this.path = path
     this.db = db
     this.stmts = prepareStatements(db)
+    this.data = new DataStore(db, storeId, { guard: (fn) => this.guard(fn), busyTimeoutMs: STORE_BUSY_TIMEOUT_MS })
   }
 
   /**
@@ -128,8 +138,8 @@ export class Store {
       db.exec(`PRAGMA busy_timeout = ${STORE_BUSY_TIMEOUT_MS}`)
       db.exec('PRAGMA journal_mode = WAL')
       db.exec('PRAGMA synchronous = FULL')
-      migrate(db, path)
-      return new Store(path, db)
+      const storeId = migrate(db, path)
+      return new Store(path, db, storeId)
     } catch (err) {
       db.close()
       throw err
@@ -258,7 +268,7 @@ export class Store {
     } catch (err) {
       const code = sqliteCode(err)
       if (code === SQLITE_BUSY || code === SQLITE_LOCKED) {
-        throw new ReboundError('BUSY', 'account store is busy', { retryAfterMs: 1000 })
+        throw new ReboundError('BUSY', 'store is busy', { retryAfterMs: 1000 })
       }
       throw err
     }
@@ -316,21 +326,35 @@ function sleepSync (ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
-function migrate (db: DatabaseSync, path: string): void {
+/** Create or complete the tables; the file's storeId. */
+function migrate (db: DatabaseSync, path: string): string {
   const version = Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0)
   if (version > STORE_SCHEMA_VERSION) {
     throw new ReboundError('CORRUPT_STORE', `store ${path} has schema version ${version}, newer than this server's ${STORE_SCHEMA_VERSION}`, { path, version })
   }
   // IMMEDIATE takes the write lock up front, so two servers starting together create the tables once.
   db.exec('BEGIN IMMEDIATE')
+  let storeId: string
   try {
     db.exec(SCHEMA)
+    db.exec(DATA_SCHEMA)
+    // Checked before anything is written to a table: a foreign file is refused untouched (rolled back).
+    checkColumns(db, path)
+    storeId = ensureStoreId(db)
     db.exec(`PRAGMA user_version = ${STORE_SCHEMA_VERSION}`)
     db.exec('COMMIT')
   } catch (err) {
     db.exec('ROLLBACK')
     throw err
   }
+  // Every data reply names it, and the reply schema would refuse a malformed one.
+  if (!StoreId.safeParse(storeId).success) {
+    throw new ReboundError('CORRUPT_STORE', `store ${path} has a malformed storeId (${storeId.slice(0, 80)})`, { path })
+  }
+  return storeId
+}
+
+function checkColumns (db: DatabaseSync, path: string): void {
   for (const [table, expected] of Object.entries(EXPECTED_COLUMNS)) {
     const columns = db.prepare(`PRAGMA table_info(${table})`).all().map((c) => String(c.name))
     if (expected.some((name) => !columns.includes(name))) {

@@ -6,14 +6,18 @@
  */
 import { randomInt, type KeyObject } from 'node:crypto'
 import {
-  ReboundError, loadOrCreateIdentity, publicKeyFromBase64, startHttpServer,
-  type HttpServerHandle, type Logger, type LookupResult, type NodeStatus, type SendResult
+  ChatMessage, ReboundError, loadOrCreateIdentity, publicKeyFromBase64, startHttpServer,
+  type ContactRecord, type ContactResult, type HttpServerHandle, type Logger, type LookupResult, type NodeStatus,
+  type OutboxList, type SendResult
 } from '@rebound/protocol'
 import { ClientAgent } from './client/client-agent.js'
 import { ClientStateFile } from './client/client-state.js'
 import { Inbox } from './client/inbox.js'
 import type { NodeConfig } from './config.js'
 import { controlRoutes } from './control-api.js'
+import type { ContactOp } from './data/contacts.js'
+import { DeviceData } from './data/device-data.js'
+import { DeviceStore } from './data/device-store.js'
 import { createPeerNode, type PeerNode } from './libp2p.js'
 import { NodeMetrics } from './metrics.js'
 import { Candidacy } from './candidacy.js'
@@ -41,6 +45,8 @@ export class Peer {
   readonly metrics: NodeMetrics
   inbox: Inbox | undefined
   node!: PeerNode
+  private device: DeviceStore | undefined
+  private data: DeviceData | undefined
   private agent: ClientAgent | undefined
   private supernode: Supernode | undefined
   private candidacy: Candidacy | undefined
@@ -71,6 +77,11 @@ export class Peer {
     const { config, deps } = this
     this.clusterKey = publicKeyFromBase64(config.clusterPubkey)
     const privateKey = await loadOrCreateIdentity(config.dataDir)
+    // A client's stores open first: a corrupt one (CORRUPT_STORE) stops the start before anything runs.
+    if (!config.supernode) {
+      this.inbox = new Inbox(config.dataDir)
+      this.device = new DeviceStore(config.dataDir)
+    }
     const nodeInit = { listen: config.listen, port: config.port, privateKey, log: deps.log }
     this.node = await createPeerNode(deps.debugFilter === undefined ? nodeInit : { ...nodeInit, debugFilter: deps.debugFilter })
     await this.node.start()
@@ -78,17 +89,50 @@ export class Peer {
       this.supernode = this.supernodeRole('operator')
       await this.supernode.start()
     } else {
-      if (config.user === undefined || config.password === undefined) throw new ReboundError('BAD_CONFIG', 'a client needs --user and a password')
-      this.inbox = new Inbox(config.dataDir)
-      this.agent = new ClientAgent(
-        { user: config.user, password: config.password, register: config.register, loginServers: config.loginServers, profile: config.profile },
-        { ...this.common(), stateFile: new ClientStateFile(config.dataDir), inbox: this.inbox, onOrphaned: () => { this.candidacy?.nudge() } }
-      )
-      await this.agent.start()
-      if (config.eligible) this.offerToServe()
+      await this.startClient()
     }
     if (deps.http !== false) this.http = await startHttpServer(config.listen, config.httpPort, controlRoutes(this), deps.log)
     deps.log.info({ peerId: this.node.peerId.toString(), addrs: this.node.getMultiaddrs().map(String), role: config.supernode ? 'supernode' : 'client', httpPort: this.http?.port ?? null }, 'node started')
+  }
+
+  private async startClient (): Promise<void> {
+    const { config, inbox, device } = this
+    if (config.user === undefined || config.password === undefined) throw new ReboundError('BAD_CONFIG', 'a client needs --user and a password')
+    if (inbox === undefined || device === undefined) throw new ReboundError('INTERNAL', 'client stores not open')
+    const data = new DeviceData({ user: config.user, loginServers: config.loginServers }, {
+      ...this.common(),
+      store: device,
+      log: this.deps.log.child({ component: 'device-data' }),
+      ticket: () => this.agent?.ticket ?? null,
+      route: async (message, deadlineMs) => await (this.agent?.send(message, deadlineMs) ?? { ok: false, code: 'UNAVAILABLE' }),
+      attached: () => this.agent?.state === 'attached',
+      deliver: (message) => this.received(message)
+    })
+    this.data = data
+    this.agent = new ClientAgent(
+      { user: config.user, password: config.password, register: config.register, loginServers: config.loginServers, profile: config.profile },
+      {
+        ...this.common(),
+        stateFile: new ClientStateFile(config.dataDir),
+        inbox,
+        onOrphaned: () => { this.candidacy?.nudge() },
+        onTicket: () => { data.onTicket() },
+        onAttached: () => { data.onAttached() }
+      }
+    )
+    await this.agent.start()
+    data.start()
+    if (config.eligible) this.offerToServe()
+  }
+
+  /** A message fetched from the server mailbox: into the inbox (once per id). */
+  private received (message: ChatMessage): boolean {
+    const fresh = this.inbox?.put(message, this.now()) ?? false
+    if (fresh) {
+      this.metrics.counters.messagesReceived++
+      this.metrics.received.inc()
+    }
+    return fresh
   }
 
   async stop (): Promise<void> {
@@ -157,9 +201,12 @@ export class Peer {
   private async doStop (): Promise<void> {
     await this.http?.close()
     await this.candidacy?.stop()
+    // The background data tasks route through the agent: they stop first.
+    await this.data?.stop()
     await this.agent?.stop()
     await this.supernode?.stop()
     await this.node?.stop()
+    this.device?.close()
     this.inbox?.close()
   }
 
@@ -172,19 +219,53 @@ export class Peer {
     return { results, elapsedMs: this.now() - started }
   }
 
+  /**
+   * Send with the outbox: stored (pending) before it is routed; ok once the recipient's inbox or,
+   * the recipient being offline, the server mailbox holds it; otherwise `pending: true` (it is
+   * retried in the background). BAD_REQUEST and BUSY come before anything is stored.
+   */
   async send (message: { id: string, to: string, body: string }, deadlineMs: number): Promise<SendResult> {
     const started = this.now()
-    if (this.agent === undefined || this.config.user === undefined) {
+    const { data, config } = this
+    if (data === undefined || config.user === undefined) {
       throw new ReboundError('BAD_REQUEST', 'a supernode process has no user session to send from')
     }
+    const parsed = ChatMessage.safeParse({ ...message, from: config.user, sentAtMs: started })
+    if (!parsed.success) throw new ReboundError('BAD_REQUEST', `bad message: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
     this.metrics.counters.messagesSent++
-    const outcome = await this.agent.send({ ...message, from: this.config.user, sentAtMs: started }, deadlineMs)
+    const outcome = await data.outbox.submit(parsed.data, deadlineMs)
     if (outcome.ok) this.metrics.counters.messagesDelivered++
     else this.metrics.counters.messagesFailed++
     this.metrics.messages.inc({ result: outcome.ok ? 'ok' : (outcome.code ?? 'INTERNAL') })
     const result: SendResult = { id: message.id, ok: outcome.ok, latencyMs: this.now() - started }
     if (outcome.code !== undefined) result.code = outcome.code
+    if (outcome.pending === true) result.pending = true
     return result
+  }
+
+  /** The first contacts sync has finished: changes are accepted (before it POST /contacts is 503). */
+  get contactsReady (): boolean {
+    return this.data?.contacts.ready ?? false
+  }
+
+  /** POST /contacts: a change to this user's contacts (UNAVAILABLE before the first sync). */
+  async applyContact (op: ContactOp): Promise<ContactResult> {
+    return await this.clientData().contacts.apply(op)
+  }
+
+  /** GET /contacts: every record, tombstones included. */
+  contacts (): ContactRecord[] {
+    return this.clientData().contacts.list()
+  }
+
+  /** GET /outbox?all=1. */
+  outbox (): OutboxList {
+    return { entries: this.device?.outbox.views() ?? [] }
+  }
+
+  private clientData (): DeviceData {
+    if (this.data === undefined) throw new ReboundError('BAD_REQUEST', 'a supernode process has no user data: this peer is not a client')
+    return this.data
   }
 
   status (): NodeStatus {

@@ -94,10 +94,27 @@ test('a swarm of 20 clients in one process: all attach with distinct identities,
   assert.ok(status.members.every((m) => m.loggedInAtMs !== null && m.pid === swarm.pid))
 
   const res = await fetch(`${SWARM_CONTROL}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: 'u000001', to: 'u000020', body: 'hi' }) })
-  const sent = await res.json() as { ok: boolean, code?: string }
+  const sent = await res.json() as { id: string, ok: boolean, code?: string }
   assert.equal(sent.ok, true, `send failed: ${sent.code}`)
+  const sentId = sent.id
   const inbox = await getJson<Array<{ from: string }>>(`${SWARM_CONTROL}/inbox?user=u000020`)
   assert.deepEqual(inbox?.map((m) => m.from), ['u000001'])
+
+  // A member's user data, named like a single node's (docs/durability.md).
+  const post = async (path: string, body: unknown): Promise<{ status: number, body: any }> => {
+    const r = await fetch(`${SWARM_CONTROL}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    return { status: r.status, body: await r.json() }
+  }
+  const added = await waitFor('first contacts sync', async () => {
+    const r = await post('/contacts', { from: 'u000001', op: 'add', contact: 'u000020', name: 'Twenty' })
+    return r.status === 503 ? undefined : r
+  })
+  assert.deepEqual(added, { status: 200, body: { ok: true, rev: 1 } })
+  assert.equal((await post('/contacts', { op: 'add', contact: 'u000020', name: 'no member named' })).status, 400)
+  assert.deepEqual(await getJson(`${SWARM_CONTROL}/contacts?user=u000001`), [{ contact: 'u000020', name: 'Twenty', deleted: false, rev: 1 }])
+  assert.deepEqual(await getJson(`${SWARM_CONTROL}/inbox?user=u000020&all=1`), { ids: [sentId] })
+  const outbox = await getJson<{ entries: Array<{ id: string, to: string, state: string }> }>(`${SWARM_CONTROL}/outbox?user=u000001&all=1`)
+  assert.deepEqual(outbox?.entries.map((e) => [e.id, e.to, e.state]), [[sentId, 'u000020', 'delivered']])
 
   const metrics = await (await fetch(`${SWARM_CONTROL}/metrics`)).text()
   assert.match(metrics, /rebound_swarm_members\{state="started"\} 20/)

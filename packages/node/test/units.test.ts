@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { ReboundError, SupernodeEntry } from '@rebound/protocol'
 import { Backoff, ClientStateFile, Inbox, NodeConfigSchema, OPTIONS, attachOrder, rendezvousOwners } from '../src/index.js'
 import { MIN_ORPHAN_WINDOW_MS, orphanWindowMs } from '../src/supernode/orphan-window.js'
+import { PublishQueue } from '../src/supernode/publish-queue.js'
 import { parseConfig } from '@rebound/protocol'
 
 function seeded (seed: number): () => number {
@@ -123,4 +124,29 @@ test('orphan window: sized so half the layer lost fits the survivors\' join rate
   assert.equal(w(500), 2000)
   assert.equal(w(500, 30_000), 22_500)
   assert.equal(w(500, 0), 0)
+})
+
+test('presence publish queue: one entry per user, failures retried until they succeed, stops on abort', async () => {
+  const attempts = new Map<string, number>()
+  // bob's owners refuse twice, then take it.
+  const queue = new PublishQueue({
+    publish: async (user) => {
+      const n = (attempts.get(user) ?? 0) + 1
+      attempts.set(user, n)
+      return user !== 'bob' || n > 2
+    },
+    everyone: () => ['alice', 'bob'],
+    now: Date.now
+  })
+  queue.add(['alice', 'bob', 'alice'])
+  assert.equal(queue.size, 2)
+  const stop = new AbortController()
+  const running = queue.run(stop.signal)
+  const deadline = Date.now() + 5000
+  while ((attempts.get('bob') ?? 0) < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+  assert.equal(attempts.get('alice'), 1)
+  assert.equal(attempts.get('bob'), 3)
+  assert.equal(queue.size, 0)
+  stop.abort()
+  await running
 })

@@ -55,9 +55,51 @@ export const SendResult = z.object({
   ok: z.boolean(),
   code: z.enum(ERROR_CODES).optional(),
   message: z.string().optional(),
-  latencyMs: z.number()
+  latencyMs: z.number(),
+  /** Stored in the sender's outbox but not acknowledged yet: the outcome is unknown, and retried. */
+  pending: z.boolean().optional()
 })
 export type SendResult = z.infer<typeof SendResult>
+
+// ---- user data (docs/durability.md) ----
+
+/**
+ * POST /contacts. Only the shape is checked here (a misshapen body is a 400); the change itself
+ * (a user name, a name for add and rename, its length, MAX_CONTACTS) is checked by the node and
+ * refused as `{ ok: false, code: 'BAD_REQUEST' }` with nothing stored.
+ */
+export const ContactCommand = z.strictObject({
+  op: z.enum(['add', 'rename', 'remove']),
+  contact: z.string().max(256),
+  name: z.string().max(1024).optional()
+})
+export type ContactCommand = z.infer<typeof ContactCommand>
+
+/** The reply to POST /contacts (200 whether ok or not). `pending`: stored on the device, not yet known to the server store. */
+export const ContactResult = z.object({
+  ok: z.boolean(),
+  rev: z.number().optional(),
+  code: z.enum(ERROR_CODES).optional(),
+  pending: z.boolean().optional(),
+  message: z.string().optional()
+})
+export type ContactResult = z.infer<typeof ContactResult>
+
+/** GET /inbox?all=1: every message id in the device's inbox. */
+export const InboxIds = z.object({ ids: z.array(z.string()) })
+export type InboxIds = z.infer<typeof InboxIds>
+
+/** GET /outbox?all=1: every message the device sent, in send order. */
+export const OutboxList = z.object({
+  entries: z.array(z.object({
+    id: z.string(),
+    to: z.string(),
+    state: z.enum(['pending', 'delivered', 'mailboxed']),
+    /** A copy is in the current server store's mailbox (delivered ones are archived in the background). */
+    archived: z.boolean()
+  }))
+})
+export type OutboxList = z.infer<typeof OutboxList>
 
 /** Users one POST /lookups may name: a sweep of a large cluster is split into requests of this size. */
 export const MAX_LOOKUP_USERS = 500

@@ -2,7 +2,7 @@
  * A minimal JSON HTTP server for control and observation endpoints. Request bodies are capped;
  * handlers return a status and a body; anything thrown becomes a JSON error with its code.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http'
 import type { Logger } from 'pino'
 import { ReboundError, errorCodeOf, describeError, type ErrorCode } from './errors.js'
 
@@ -15,7 +15,8 @@ export interface HttpReply {
   contentType?: string
 }
 
-export type HttpHandler = (req: { body: unknown, query: URLSearchParams }) => Promise<HttpReply> | HttpReply
+/** `headers` as Node parsed them (names lower-cased), e.g. for an `authorization` header. */
+export type HttpHandler = (req: { body: unknown, query: URLSearchParams, headers: IncomingHttpHeaders }) => Promise<HttpReply> | HttpReply
 /** Keys are 'METHOD /path'. */
 export type HttpRoutes = Record<string, HttpHandler>
 
@@ -42,7 +43,7 @@ export async function startHttpServer (host: string, port: number, routes: HttpR
       return
     }
     readJsonBody(req)
-      .then(async (body) => await handler({ body, query: url.searchParams }))
+      .then(async (body) => await handler({ body, query: url.searchParams, headers: req.headers }))
       .then(send, (err: unknown) => {
         const code = errorCodeOf(err)
         if (code === 'INTERNAL') log.error({ err: describeError(err), path: url.pathname }, 'http handler failed')

@@ -8,7 +8,7 @@ import {
 } from '@rebound/protocol'
 import type { PeerNode } from '../libp2p.js'
 import type { NodeMetrics } from '../metrics.js'
-import { ATTACH_TIMEOUT_MS, ClientSession, FIRST_DIAL_TIMEOUT_MS, type AttachResult } from './client-session.js'
+import { ATTACH_TIMEOUT_MS, ClientSession, QUICK_DIAL_TIMEOUT_MS, type AttachResult } from './client-session.js'
 import { attachOrder } from './supernode-choice.js'
 
 /** REDIRECT lists followed in one attach round (each names at most 5 supernodes). */
@@ -24,9 +24,9 @@ export interface AttachRoundDeps {
   now: () => number
   onDeliver: (message: ChatMessage) => void
   /**
-   * Cut every dial of this round short (FIRST_DIAL_TIMEOUT_MS), not only the first choice's: the
-   * round after a supernode went silent, when others may be frozen with it. One round only, so a
-   * saturated machine's slow handshakes are cut short at most once.
+   * Cut the dials of this round short (QUICK_DIAL_TIMEOUT_MS): the round after a supernode went
+   * silent, when others may be frozen with it. One round only, so a saturated machine's slow
+   * handshakes are cut short at most once.
    */
   quickDials?: boolean
 }
@@ -63,7 +63,7 @@ export async function attachRound (ticket: string, candidates: SupernodeEntry[],
     if (tried.has(entry.peerId)) continue
     tried.add(entry.peerId)
     try {
-      const dialTimeoutMs = deps.quickDials === true || tried.size === 1 ? FIRST_DIAL_TIMEOUT_MS : ATTACH_TIMEOUT_MS
+      const dialTimeoutMs = deps.quickDials === true ? QUICK_DIAL_TIMEOUT_MS : ATTACH_TIMEOUT_MS
       const result = await ClientSession.attach(deps.node, entry, ticket, deps.clusterKey, deps.onDeliver, deps.log, dialTimeoutMs)
       return { ...result, entry }
     } catch (err) {

@@ -48,6 +48,10 @@ export interface ClientAgentDeps {
   now: () => number
   /** The session ended or no supernode would take us: capacity may have gone (candidacy.nudge). */
   onOrphaned?: () => void
+  /** A login server granted a ticket (login or renewal): data requests can carry it. */
+  onTicket?: () => void
+  /** A session is open: the user is online. */
+  onAttached?: () => void
 }
 
 export interface ClientAgentInit {
@@ -282,6 +286,7 @@ export class ClientAgent {
     this.saved = { ...this.saved, ticket: grant.ticket, ticketExpiresAtMs: expiresAtMs, supernodes: grant.supernodes, savedAtMs: this.deps.now(), slot: null }
     await this.deps.stateFile.save(this.saved)
     this.staleList = false
+    this.deps.onTicket?.()
   }
 
   /**
@@ -327,6 +332,7 @@ export class ClientAgent {
       await this.deps.stateFile.save(this.saved)
     }
     this.deps.log.info({ supernode: attached.entry.peerId }, 'attached')
+    this.deps.onAttached?.()
     return attached.session
   }
 

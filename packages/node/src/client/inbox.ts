@@ -8,6 +8,8 @@ import { ReboundError, type ChatMessage, type InboxEntry } from '@rebound/protoc
 
 export const INBOX_FILE = 'inbox.sqlite'
 export const MAX_INBOX_READ = 10_000
+/** Ids one GET /inbox?all=1 returns at most (~40 MB of JSON): far above any scenario's inbox. */
+export const MAX_INBOX_IDS = 1_000_000
 
 export class Inbox {
   private readonly db: DatabaseSync
@@ -48,6 +50,12 @@ export class Inbox {
       id: String(r.id), from: String(r.from_user), to: String(r.to_user), body: String(r.body),
       sentAtMs: Number(r.sent_at_ms), receivedAtMs: Number(r.received_at_ms)
     }))
+  }
+
+  /** Every message id, in arrival order (the checker's read: GET /inbox?all=1). */
+  ids (limit = MAX_INBOX_IDS): string[] {
+    const rows = this.db.prepare('SELECT id FROM inbox ORDER BY received_at_ms, id LIMIT ?').all(Math.min(limit, MAX_INBOX_IDS)) as Array<{ id: string }>
+    return rows.map((r) => String(r.id))
   }
 
   close (): void {

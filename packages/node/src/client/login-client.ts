@@ -31,6 +31,11 @@ export interface LoginClientInit {
   register: boolean
 }
 
+/** The peer id a login server's multiaddr ends with (/p2p/<id>, required by the config). */
+function peerIdOf (server: Multiaddr): string {
+  return server.getComponents().findLast((c) => c.name === 'p2p')?.value ?? ''
+}
+
 /** Codes that say "this server could not answer", as opposed to an answer about the account. */
 function unreachable (err: unknown): boolean {
   const code = (err as ReboundError).code
@@ -77,15 +82,21 @@ export class LoginClient {
 
   /**
    * Close the kept streams and the connections to the login servers. An attached client needs
-   * none of them until its ticket runs low or its supernode list goes stale, and an idle
-   * connection costs a login server memory and its monitor's pings, times every client.
+   * no login stream until its ticket runs low or its supernode list goes stale, and an idle
+   * connection costs a login server memory and its monitor's pings, times every client. A
+   * connection that carries another protocol's open stream (the device's data channel, polled
+   * every few seconds: docs/durability.md) is left to it: closing it would cut a request short and
+   * cost a new handshake moments later.
    */
   async hangUp (): Promise<void> {
     for (const channel of this.channels.values()) channel.close()
     this.channels.clear()
-    await Promise.all(this.servers.map(async (server) => {
-      await this.node.hangUp(server).catch((err: unknown) => {
-        this.log.debug({ server: server.toString(), err: String(err) }, 'hang-up failed')
+    const servers = new Set(this.servers.map(peerIdOf))
+    await Promise.all(this.node.getConnections().map(async (connection) => {
+      if (!servers.has(connection.remotePeer.toString())) return
+      if (connection.streams.some((s) => s.status === 'open' && s.protocol !== LOGIN_PROTOCOL)) return
+      await connection.close().catch((err: unknown) => {
+        this.log.debug({ server: connection.remotePeer.toString(), err: String(err) }, 'hang-up failed')
       })
     }))
   }

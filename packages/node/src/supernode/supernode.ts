@@ -19,6 +19,7 @@ import type { PeerNode } from '../libp2p.js'
 import type { NodeMetrics } from '../metrics.js'
 import { MESH_DEADLINE_MS, entryAddrs, meshRequest } from './mesh-client.js'
 import { PRESENCE_REPLICAS, PresenceDirectory } from './presence-directory.js'
+import { PublishQueue } from './publish-queue.js'
 import { RegistryClient } from './registry-client.js'
 import { JoinSchedule } from './join-schedule.js'
 import { orphanWindowMs } from './orphan-window.js'
@@ -79,12 +80,22 @@ export class Supernode {
   private readonly joinSchedule: JoinSchedule
   private readonly stopController = new AbortController()
   private loop: Promise<void> | undefined
+  private readonly publishQueue: PublishQueue
+  private publishing: Promise<void> | undefined
 
   constructor (private readonly init: SupernodeInit, private readonly deps: SupernodeDeps) {
     this.registry = new RegistryClient(deps.node, init.loginServers, deps.random)
     this.self = deps.node.peerId.toString()
     this.joins = new TokenBucket(init.joinRate, init.joinBurst, deps.now)
     this.joinSchedule = new JoinSchedule(init.joinRate)
+    this.publishQueue = new PublishQueue({
+      publish: async (user) => {
+        const session = this.sessions.get(user)
+        return session === undefined ? true : await this.publish(session)
+      },
+      everyone: () => this.sessions.keys(),
+      now: deps.now
+    })
     if (init.certificate !== undefined) {
       this.certificate = init.certificate
       this.certifiedAtMs = deps.now()
@@ -113,6 +124,7 @@ export class Supernode {
     this.deps.node.addEventListener('peer:connect', this.onConnect)
     this.loop = this.registryLoop(this.stopController.signal)
     this.monitor = this.monitorLoop(this.stopController.signal)
+    this.publishing = this.publishQueue.run(this.stopController.signal)
   }
 
   async stop (): Promise<void> {
@@ -124,6 +136,7 @@ export class Supernode {
     for (const channel of this.probeChannels.values()) channel.close()
     await this.loop
     await this.monitor
+    await this.publishing
   }
 
   // ---- frozen supernodes: probe the ring successors (ring-monitor.ts) ----
@@ -249,7 +262,7 @@ export class Supernode {
     const dropped = this.directory.retainSupernodes(next)
     this.deps.log.info({ supernodes: next.size, dropped }, 'supernode set changed')
     // Owners moved: publish every local session again to its (possibly new) owners.
-    for (const session of this.sessions.values()) void this.publish(session)
+    this.publishQueue.add(this.sessions.keys())
   }
 
   /** Keep a connection to every other live supernode, so that a death shows as a closed connection. */
@@ -297,7 +310,8 @@ export class Supernode {
       await framed.close()
       return
     }
-    void this.publish(session)
+    // At once (the client may be sent to within the second); queued for a retry if an owner failed.
+    void this.publish(session).then((ok) => { if (!ok) this.publishQueue.add([session.user]) })
     await session.serve()
     if (this.sessions.get(session.user) === session) {
       this.sessions.delete(session.user)
@@ -322,21 +336,26 @@ export class Supernode {
     return this.list.find((e) => e.peerId === peerId)
   }
 
-  private async publish (session: ServerSession): Promise<void> {
+  /** Publish a session's record to its owners; false when one of them did not take it. */
+  private async publish (session: ServerSession): Promise<boolean> {
     const addrs = this.deps.node.getMultiaddrs().map((a) => a.toString())
-    await Promise.all(this.owners(session.user).map(async (owner) => {
+    const results = await Promise.all(this.owners(session.user).map(async (owner) => {
       if (owner === this.self) {
         this.directory.put({ user: session.user, supernode: this.self, addrs, sinceMs: session.sinceMs })
-        return
+        return true
       }
       const entry = this.entryOf(owner)
-      if (entry === undefined) return
+      // Not in the list any more: the set changed again, and that change queued everyone.
+      if (entry === undefined) return true
       try {
         await this.mesh(entryAddrs(entry), { type: 'publish', ticket: session.ticket, supernode: this.self, addrs, sinceMs: session.sinceMs })
+        return true
       } catch (err) {
         this.deps.log.debug({ owner, client: session.user, err: describeError(err) }, 'presence publish failed')
+        return false
       }
     }))
+    return results.every((ok) => ok)
   }
 
   private async unpublish (user: string): Promise<void> {

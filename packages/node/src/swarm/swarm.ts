@@ -4,7 +4,11 @@
  * shared, so thousands of real clients fit on one machine (a process costs ~85 MiB, a member ~0.5).
  * Members start evenly spread over a window (0 = all at once: a mass restart).
  */
-import { ReboundError, describeError, sleep, type Logger, type LookupResult, type NodeStatus, type SendResult, type SwarmStatus } from '@rebound/protocol'
+import {
+  ReboundError, describeError, sleep,
+  type ContactRecord, type ContactResult, type Logger, type LookupResult, type NodeStatus, type OutboxList, type SendResult, type SwarmStatus
+} from '@rebound/protocol'
+import type { ContactOp } from '../data/contacts.js'
 import { Peer } from '../peer.js'
 import { memberConfig, memberIdentity, type MemberIdentity, type SwarmConfig } from './swarm-config.js'
 
@@ -87,8 +91,7 @@ export class Swarm {
 
   /** The member with this user, started, or BAD_REQUEST / UNAVAILABLE. */
   private startedPeer (user: string): Peer {
-    const member = this.byUser.get(user)
-    if (member === undefined) throw new ReboundError('BAD_REQUEST', `no member with user ${user} in this swarm`)
+    const member = this.member(user)
     if (member.state !== 'started' || member.peer === undefined) throw new ReboundError('UNAVAILABLE', `member ${user} is ${member.state}`)
     return member.peer
   }
@@ -98,9 +101,30 @@ export class Swarm {
   }
 
   inbox (user: string, limit: number): unknown[] {
+    return this.member(user).peer?.inbox?.latest(limit) ?? []
+  }
+
+  /** Every message id in a member's inbox (GET /inbox?all=1). */
+  inboxIds (user: string): string[] {
+    return this.member(user).peer?.inbox?.ids() ?? []
+  }
+
+  async applyContact (from: string, op: ContactOp): Promise<ContactResult> {
+    return await this.startedPeer(from).applyContact(op)
+  }
+
+  contacts (user: string): ContactRecord[] {
+    return this.startedPeer(user).contacts()
+  }
+
+  outbox (user: string): OutboxList {
+    return this.startedPeer(user).outbox()
+  }
+
+  private member (user: string): Member {
     const member = this.byUser.get(user)
     if (member === undefined) throw new ReboundError('BAD_REQUEST', `no member with user ${user} in this swarm`)
-    return member.peer?.inbox?.latest(limit) ?? []
+    return member
   }
 
   private async startMember (member: Member): Promise<void> {

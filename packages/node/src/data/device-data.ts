@@ -1,0 +1,96 @@
+/**
+ * A client's user data in both failure domains (docs/durability.md): the device store, the data
+ * client to the server store, and the three background tasks that keep them together: the
+ * contacts sync (every 30 s), the outbox pass (every 5 s) and the mailbox fetch (every 10 s).
+ * Each also runs at once when it has reason to: a ticket arrived (the first sync), a session
+ * attached (fetch the mailbox, resend), or a reply named a new storeId (the server lost its data:
+ * push everything again).
+ */
+import type { ChatMessage, Logger } from '@rebound/protocol'
+import type { PeerNode } from '../libp2p.js'
+import { CONTACTS_SYNC_INTERVAL_MS, Contacts } from './contacts.js'
+import { DataClient } from './data-client.js'
+import type { DeviceStore } from './device-store.js'
+import { MAILBOX_FETCH_INTERVAL_MS, MailboxSync } from './mailbox-sync.js'
+import { OUTBOX_PASS_INTERVAL_MS, Outbox, type Router } from './outbox.js'
+import { PeriodicTask } from './periodic-task.js'
+
+export interface DeviceDataInit {
+  user: string
+  loginServers: string[]
+}
+
+export interface DeviceDataDeps {
+  node: PeerNode
+  store: DeviceStore
+  /** The agent's current ticket, or null before the first login. */
+  ticket: () => string | null
+  route: Router
+  attached: () => boolean
+  /** Store a fetched message in the inbox, durably; true when new. */
+  deliver: (message: ChatMessage) => boolean
+  log: Logger
+  random: () => number
+  now: () => number
+}
+
+export class DeviceData {
+  readonly contacts: Contacts
+  readonly outbox: Outbox
+  private readonly client: DataClient
+  private readonly mailbox: MailboxSync
+  private readonly contactsTask: PeriodicTask
+  private readonly outboxTask: PeriodicTask
+  private readonly mailboxTask: PeriodicTask
+  /** The storeId of the last reply, in this process. */
+  private storeId: string | undefined
+
+  constructor (init: DeviceDataInit, private readonly deps: DeviceDataDeps) {
+    const { store, log, random } = deps
+    this.client = new DataClient(init.loginServers, { node: deps.node, ticket: deps.ticket, random, log, onStoreId: (id) => { this.noticeStoreId(id) } })
+    this.contacts = new Contacts(store, this.client, () => { this.contactsTask.kick() }, log)
+    this.outbox = new Outbox({ store, client: this.client, route: deps.route, attached: deps.attached, now: deps.now, log })
+    this.mailbox = new MailboxSync({ store, client: this.client, user: init.user, deliver: deps.deliver, log })
+    // Without a ticket there is nothing to ask: wait for onTicket/onAttached to kick.
+    const withTicket = (run: () => Promise<boolean>) => async (): Promise<boolean> => deps.ticket() === null ? false : await run()
+    this.contactsTask = new PeriodicTask({ name: 'contacts-sync', intervalMs: CONTACTS_SYNC_INTERVAL_MS, run: withTicket(async () => await this.contacts.sync()), log, random })
+    this.outboxTask = new PeriodicTask({ name: 'outbox', intervalMs: OUTBOX_PASS_INTERVAL_MS, run: withTicket(async () => await this.outbox.pass()), log, random })
+    this.mailboxTask = new PeriodicTask({ name: 'mailbox-fetch', intervalMs: MAILBOX_FETCH_INTERVAL_MS, run: withTicket(async () => await this.mailbox.fetch()), log, random })
+  }
+
+  /** After the agent started: a saved ticket (resumption) lets the first sync run at once. */
+  start (): void {
+    this.contactsTask.start()
+    this.outboxTask.start()
+    this.mailboxTask.start()
+  }
+
+  /** The agent got a ticket (login or renewal): the first sync can run. */
+  onTicket (): void {
+    if (!this.contacts.ready) this.contactsTask.kick()
+  }
+
+  /** A session attached: fetch what was mailboxed meanwhile, resend what is pending. */
+  onAttached (): void {
+    this.mailboxTask.kick()
+    this.outboxTask.kick()
+    if (!this.contacts.ready) this.contactsTask.kick()
+  }
+
+  async stop (): Promise<void> {
+    await this.mailboxTask.stop()
+    await this.outboxTask.stop()
+    await this.contactsTask.stop()
+    this.client.close()
+  }
+
+  private noticeStoreId (storeId: string): void {
+    if (storeId === this.storeId) return
+    // The first reply of this process, or a store re-created since the last one.
+    const changed = this.storeId !== undefined
+    this.storeId = storeId
+    if (this.outbox.noticeStoreId(storeId) > 0 || changed) this.outboxTask.kick()
+    if (this.contacts.noticeStoreId(storeId)) this.contactsTask.kick()
+    if (changed) this.mailboxTask.kick()
+  }
+}
