@@ -63,7 +63,7 @@ export class Cluster {
   loginServerAddrs: string[] = []
   private readonly init: ClusterInit
   private readonly deps: ClusterDeps
-  private readonly operatorToken = randomBytes(24).toString('base64url')
+  private readonly token = randomBytes(24).toString('base64url')
   private clusterPubkey = ''
   /** Supernodes a scenario added during the run (addSupernodes), in the order added. */
   private readonly added: Member[] = []
@@ -110,6 +110,14 @@ export class Cluster {
   /** Where a member keeps its identity and state: its own process's directory, or its swarm's `<dir>/<user>` (rebound-swarm --data-dir). */
   memberDataDir (member: Member): string {
     return member.process === member.name ? this.dataDir(member.name) : join(this.dataDir(member.process), member.user ?? member.name)
+  }
+
+  /**
+   * The operator token the login servers and supernodes are started with: the history checker
+   * reads the store with it (login server GET /data). Never logged or written to the report.
+   */
+  get operatorToken (): string {
+    return this.token
   }
 
   /** The orphan window W the supernodes advertise to their clients. */
@@ -194,7 +202,7 @@ export class Cluster {
         ...base,
         program: 'bootstrap',
         args: [...this.commonArgs(member), '--store', this.storePath, '--cluster-key-file', this.keyPath],
-        env: { REBOUND_OPERATOR_TOKEN: this.operatorToken }
+        env: { REBOUND_OPERATOR_TOKEN: this.token }
       }
     }
     if (member.role === 'supernode') {
@@ -204,7 +212,7 @@ export class Cluster {
         args: [
           ...this.commonArgs(member), '--supernode', '--capacity', String(this.supernodeCapacity()), '--orphan-window-ms', String(this.init.orphanWindowMs)
         ],
-        env: { ...this.nodeEnv(), REBOUND_OPERATOR_TOKEN: this.operatorToken }
+        env: { ...this.nodeEnv(), REBOUND_OPERATOR_TOKEN: this.token }
       }
     }
     const user = member.user ?? member.name

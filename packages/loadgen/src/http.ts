@@ -9,13 +9,25 @@ export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 
 export type FetchOutcome<T> =
   | { ok: true, value: T }
-  /** `kind`: no answer at all (refused, reset, timeout), a non-2xx status, or a body that did not parse. */
-  | { ok: false, kind: 'unreachable' | 'timeout' | 'status' | 'schema', message: string }
+  /**
+   * `kind`: no answer at all (refused, reset, timeout), a non-2xx status (`status` says which), or a
+   * body that did not parse.
+   */
+  | { ok: false, kind: 'unreachable' | 'timeout' | 'status' | 'schema', message: string, status?: number }
+
+/** Extra request headers (e.g. the operator token of a login server's GET /data). */
+export interface RequestOptions {
+  headers?: Record<string, string>
+}
 
 async function readBody (res: Response): Promise<string> {
   const text = await res.text()
   if (text.length > MAX_RESPONSE_BYTES) throw new Error(`response over ${MAX_RESPONSE_BYTES} bytes`)
   return text
+}
+
+function statusFailure (status: number, text: string): FetchOutcome<never> {
+  return { ok: false, kind: 'status', message: `HTTP ${status}: ${text.slice(0, 200)}`, status }
 }
 
 function failure (err: unknown): FetchOutcome<never> {
@@ -25,11 +37,11 @@ function failure (err: unknown): FetchOutcome<never> {
   return { ok: false, kind: 'unreachable', message: typeof cause === 'string' ? cause : String((err as Error).message ?? err) }
 }
 
-export async function getText (url: string, timeoutMs: number): Promise<FetchOutcome<string>> {
+export async function getText (url: string, timeoutMs: number, options: RequestOptions = {}): Promise<FetchOutcome<string>> {
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) })
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), ...(options.headers === undefined ? {} : { headers: options.headers }) })
     const text = await readBody(res)
-    if (!res.ok) return { ok: false, kind: 'status', message: `HTTP ${res.status}: ${text.slice(0, 200)}` }
+    if (!res.ok) return statusFailure(res.status, text)
     return { ok: true, value: text }
   } catch (err) {
     return failure(err)
@@ -51,8 +63,8 @@ function parseWith<S extends z.ZodType> (text: string, schema: S): FetchOutcome<
   return { ok: true, value: result.data }
 }
 
-export async function getJson<S extends z.ZodType> (url: string, schema: S, timeoutMs: number): Promise<FetchOutcome<z.infer<S>>> {
-  const text = await getText(url, timeoutMs)
+export async function getJson<S extends z.ZodType> (url: string, schema: S, timeoutMs: number, options: RequestOptions = {}): Promise<FetchOutcome<z.infer<S>>> {
+  const text = await getText(url, timeoutMs, options)
   return text.ok ? parseWith(text.value, schema) : text
 }
 
@@ -66,7 +78,7 @@ export async function postJson<S extends z.ZodType> (url: string, body: unknown,
       signal: AbortSignal.timeout(timeoutMs)
     })
     const text = await readBody(res)
-    if (!res.ok) return { ok: false, kind: 'status', message: `HTTP ${res.status}: ${text.slice(0, 200)}` }
+    if (!res.ok) return statusFailure(res.status, text)
     return parseWith(text, schema)
   } catch (err) {
     return failure(err)

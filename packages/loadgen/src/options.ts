@@ -10,6 +10,8 @@ import { MAX_SEED } from './prng.js'
 /** Longest any timed option may be: a day (a soak run is long, not unbounded). */
 export const MAX_DURATION_MS = 24 * 3600_000
 export const MAX_MESSAGE_RATE_PER_S = 1000
+/** Each change is a commit in the shared store: well below the message rate's bound. */
+export const MAX_CONTACT_RATE_PER_S = 100
 export const DRIVERS = ['process'] as const
 /**
  * rebound-node's own --orphan-window-ms default; the cluster passes W to its supernodes explicitly,
@@ -52,6 +54,7 @@ export const RUN_OPTIONS: OptionSpecs = {
   'warmup-ms': { type: 'string', description: 'steady traffic after all peers attached, before the trigger', default: '15000' },
   'observe-ms': { type: 'string', description: 'longest wait for recovery after the trigger', default: '90000' },
   'message-rate': { type: 'string', description: 'messages per second offered by the workload', default: '4' },
+  'contact-rate': { type: 'string', description: 'contact changes (add, rename, remove) per second offered by the contact workload; 0 = off', default: '1' },
   net: { type: 'string', description: 'B in the 127.B.x.y addresses, 0..255 (distinct runs side by side)', default: '0' },
   profile: { type: 'string', description: `${Profile.options.join(' | ')}: passed to every process as REBOUND_PROFILE`, default: 'defended' },
   'node-bin': { type: 'string', env: 'REBOUND_NODE_BIN', description: 'rebound-node main.js', default: 'the workspace build' },
@@ -80,6 +83,7 @@ export const RunOptionsObject = z.object({
   warmupMs: wholeNumber(0, MAX_DURATION_MS).default(15_000),
   observeMs: wholeNumber(1000, MAX_DURATION_MS).default(90_000),
   messageRate: decimal(0, MAX_MESSAGE_RATE_PER_S).default(4),
+  contactRate: decimal(0, MAX_CONTACT_RATE_PER_S).default(1),
   net: wholeNumber(0, 255).default(0),
   profile: Profile.default('defended'),
   nodeBin: z.string().min(1).optional(),

@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { writeFileDurable, type Profile } from '@rebound/protocol'
 import type { ExitRecord } from './driver/driver.js'
+import type { HistoryReport } from './history-run.js'
 import type { ClusterSize } from './layout.js'
 import type { LoginCounters } from './observer.js'
 import type { RunOptions } from './options.js'
@@ -56,6 +57,12 @@ export interface Report {
   supernodeFailure?: SupernodeFailureReport
   logins: LoginCounters
   messages: MessagesReport
+  /**
+   * The history check (docs/durability.md): every send and contact change against the final reads
+   * of the devices and the store. Absent when the run ended before it (the cluster never came up,
+   * Ctrl-C) and in reports older than it.
+   */
+  history?: HistoryReport
   objectives: Objective[]
   ok: boolean
   /** Why the run could not complete (cluster did not come up, interrupted, ...), else null. */

@@ -1,8 +1,9 @@
 /**
- * One run of a scenario from start to report: lay out and start the cluster, start the workload,
- * warm up, apply the scenario, then stop everything we started and judge the objectives. Whatever
- * happens (a cluster that does not come up, Ctrl-C), the processes are stopped and a report is
- * written.
+ * One run of a scenario from start to report: lay out and start the cluster, start the workloads
+ * (messages and contact changes, both recorded in one history), warm up, apply the scenario, stop
+ * the workloads, let the devices settle and check the history against both failure domains, then
+ * stop everything we started and judge the objectives. Whatever happens (a cluster that does not
+ * come up, Ctrl-C), the processes are stopped and a report is written.
  */
 import { randomInt } from 'node:crypto'
 import { mkdir, readdir } from 'node:fs/promises'
@@ -10,8 +11,11 @@ import { join, resolve } from 'node:path'
 import { pino } from 'pino'
 import { ReboundError, describeError, sleep, type Logger } from '@rebound/protocol'
 import { Cluster } from './cluster.js'
+import { ContactWorkload } from './contact-workload.js'
 import type { ClusterDriver, Program } from './driver/driver.js'
 import { DEFAULT_BINS, checkBins, createProcessDriver } from './driver/process-driver.js'
+import { History } from './history/history.js'
+import { checkRunHistory, historyObjectiveOf, type HistoryReport } from './history-run.js'
 import { httpUrl, layoutCluster, peerProcesses, type ClusterSize } from './layout.js'
 import { Observer } from './observer.js'
 import type { RunOptions } from './options.js'
@@ -97,6 +101,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const chaos: ChaosCounters = { killed: 0, restarted: 0 }
   let phase = 'starting'
   const observer = new Observer({ log: log.child({ component: 'observer' }), isRunning: (name) => driver.isRunning(name) })
+  const history = new History()
   const workload = new Workload({
     ratePerS: options.messageRate,
     peers: workloadPeers,
@@ -105,6 +110,19 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   }, {
     prng: prng.fork('workload'),
     log: log.child({ component: 'workload' }),
+    isAttached: (name) => observer.isAttached(name),
+    isRunning: (name) => driver.isRunning(name),
+    interventions: (name) => driver.interventions(name),
+    history
+  })
+  const contactWorkload = new ContactWorkload({
+    ratePerS: options.contactRate,
+    peers: workloadPeers,
+    users: peers.map((m) => m.user ?? m.name)
+  }, {
+    prng: prng.fork('contact-workload'),
+    log: log.child({ component: 'contact-workload' }),
+    history,
     isAttached: (name) => observer.isAttached(name),
     isRunning: (name) => driver.isRunning(name),
     interventions: (name) => driver.interventions(name)
@@ -155,14 +173,29 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const progressTimer = setInterval(printProgress, PROGRESS_PERIOD_MS)
 
   let outcome: ScenarioOutcome | undefined
+  let historyReport: HistoryReport | undefined
   let error: string | null = null
   let clusterReady = false
+  // After the scenario (or its failure), before the cluster stops: the devices must still answer.
+  const endWorkloads = async (): Promise<void> => {
+    await Promise.all([workload.stop(), contactWorkload.stop()])
+    if (!clusterReady || controller.signal.aborted) return
+    try {
+      historyReport = await checkRunHistory(
+        { peers: workloadPeers, loginServers: cluster.byRole('login-server').map((m) => httpUrl(m.ip)), operatorToken: cluster.operatorToken },
+        { history, isRunning: (name) => driver.isRunning(name), signal: controller.signal, log: log.child({ component: 'history' }), setPhase }
+      )
+    } catch (err) {
+      log.error({ err: describeError(err) }, 'history check failed')
+    }
+  }
   try {
     observer.start()
     timeline.start()
     await cluster.start()
     clusterReady = true
     workload.start()
+    contactWorkload.start()
     setPhase('warmup')
     await sleep(options.warmupMs, controller.signal)
     if (!controller.signal.aborted) {
@@ -175,9 +208,9 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     error = err instanceof ReboundError ? err.message : describeError(err)
     log.error({ err: describeError(err) }, 'run failed')
   } finally {
+    await endWorkloads()
     setPhase('stopping')
     clearInterval(progressTimer)
-    await workload.stop()
     await timeline.stop()
     await observer.stop()
     await driver.stopAll()
@@ -189,7 +222,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   if (interrupted && error === null) error = 'interrupted'
 
   const report = assembleReport({
-    init, seed, startedAt, size, outcome, error, interrupted, driver, observer, workload, timeline, logsDir,
+    init, seed, startedAt, size, outcome, error, interrupted, driver, observer, workload, timeline, logsDir, history: historyReport,
     clusterObjective: { name: 'cluster-ready', ok: clusterReady, value: peers.filter((m) => (observer.node(m.name)?.attachHistory.length ?? 0) > 0).length, limit: peers.length }
   })
   const reportPath = await writeReport(outDir, report)
@@ -224,6 +257,8 @@ interface ReportParts {
   workload: Workload
   timeline: Timeline
   logsDir: string
+  /** The history check; undefined when the run ended before it (never up, interrupted). */
+  history: HistoryReport | undefined
   /** Judged instead of the scenario's objectives when the run never reached its trigger. */
   clusterObjective: Objective
 }
@@ -240,9 +275,11 @@ function assembleReport (p: ReportParts): Report {
     skipped: counters.skipped
   }
   const unexpectedExits = [...p.driver.unexpectedExits()]
+  // no-lost-writes is every scenario's: judged whenever the scenario ran, or its history was checked.
+  const history = p.outcome !== undefined || p.history !== undefined ? [historyObjectiveOf(p.history)] : []
   const objectives: Objective[] = p.outcome === undefined
-    ? [p.clusterObjective]
-    : scenario.objectives({ options, outcome: p.outcome, messages, unexpectedExits: unexpectedExits.length })
+    ? [p.clusterObjective, ...history]
+    : [...scenario.objectives({ options, outcome: p.outcome, messages, unexpectedExits: unexpectedExits.length }), ...history]
   const { nodeBin: _nodeBin, bootstrapBin: _bootstrapBin, ...reportedOptions } = options
   return {
     scenario: scenario.name,
@@ -259,6 +296,7 @@ function assembleReport (p: ReportParts): Report {
     ...(p.outcome?.supernodeFailure === undefined ? {} : { supernodeFailure: p.outcome.supernodeFailure }),
     logins: p.observer.loginTotals(),
     messages,
+    ...(p.history === undefined ? {} : { history: p.history }),
     objectives,
     ok: p.error === null && objectives.every((o) => o.ok),
     error: p.error,

@@ -2,6 +2,7 @@
  * What a person watching the terminal sees: one progress line every few seconds while the run
  * goes, and a summary with a PASS/FAIL per objective at the end.
  */
+import type { HistoryReport } from './history-run.js'
 import type { Report } from './report.js'
 import { supernodeFailureLines } from './supernode-summary.js'
 
@@ -47,6 +48,21 @@ export function formatValue (name: string, value: number | null): string {
   return name.endsWith('-ms') ? `${value} ms` : String(value)
 }
 
+/** The history check: acknowledged operations, then what the checker found, then how the settle went. */
+export function historyLines (h: HistoryReport | undefined): string[] {
+  if (h === undefined) return ['  history     not checked (the run ended before its check)']
+  const { send, contact } = h.perKind
+  const settled = h.drained
+    ? `settled in ${formatMs(h.settledMs)} (outboxes drained)`
+    : `not drained after ${formatMs(h.settledMs)} (pending ${h.left.pending}, unarchived ${h.left.unarchived}, unfetched ${h.left.unfetched}, unanswered ${h.left.unanswered})`
+  const unchecked = [h.unreadable > 0 ? `unreadable ${h.unreadable}` : '', h.dropped > 0 ? `dropped ${h.dropped}` : ''].filter((s) => s !== '')
+  return [
+    `  history     ok ${h.ok} of ${h.operations} operations acknowledged (sends ${send.ok}, contact changes ${contact.ok}), failed ${h.failed}`,
+    `              lost ${h.lost}, duplicated ${h.duplicated}, unexpected ${h.unexpected}, unknown ${h.unknown.present + h.unknown.absent} (present ${h.unknown.present}, absent ${h.unknown.absent})`,
+    `              ${settled}${unchecked.length === 0 ? '' : `; ${unchecked.join(', ')}`}`
+  ]
+}
+
 export function formatSummary (report: Report, reportPath: string): string {
   const { recovery, logins, messages, cluster } = report
   const lines: string[] = []
@@ -73,6 +89,7 @@ export function formatSummary (report: Report, reportPath: string): string {
   lines.push(`  logins      offered ${logins.offered}, accepted ${logins.accepted}, rejected ${logins.rejected}, failed ${logins.failed}`)
   const codes = Object.entries(messages.failedByCode).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ')
   lines.push(`  messages    sent ${messages.sent}, delivered ${messages.delivered}, failed ${messages.failed}${codes === '' ? '' : ` (${codes})`}`)
+  lines.push(...historyLines(report.history))
   if (report.unexpectedExits.length > 0) {
     lines.push(`  exits       unexpected: ${report.unexpectedExits.map((e) => `${e.name} (code ${e.code ?? '-'}, signal ${e.signal ?? '-'})`).join(', ')}`)
   }

@@ -3,11 +3,15 @@
  * contacts through its HTTP control port (POST /messages, which waits for the end-to-end ack); a
  * peer hosted by a rebound-swarm sends through its swarm's control port, naming itself in `from`.
  * Sends in flight are bounded; a tick that finds the bound reached is skipped, not queued, so a
- * slow cluster is not buried under a backlog the load generator itself built up.
+ * slow cluster is not buried under a backlog the load generator itself built up. Every send is
+ * recorded in the run's history (docs/durability.md) before it is posted, with its outcome after.
  */
-import { SendResult, sleep, type Logger } from '@rebound/protocol'
+import { SendResult, type Logger } from '@rebound/protocol'
+import { History } from './history/history.js'
 import { postJson } from './http.js'
+import { completeWith, sendVerdict } from './outcomes.js'
 import type { Prng } from './prng.js'
+import { runTicks } from './ticker.js'
 import type { ContactGraph } from './users.js'
 
 export const MAX_SENDS_IN_FLIGHT = 32
@@ -54,6 +58,8 @@ export interface WorkloadDeps {
   isRunning: (name: string) => boolean
   /** The driver's intervention count of a process (see ClusterDriver.interventions). */
   interventions: (name: string) => number
+  /** The run's history, shared with the contact workload; a history of its own when absent. */
+  history?: History
 }
 
 function newCounters (): MessageCounters {
@@ -74,6 +80,8 @@ export function allSettled (counters: MessageCounters): boolean {
 
 export class Workload {
   readonly counters: MessageCounters = newCounters()
+  /** Every send, in invocation order, with its outcome. */
+  readonly history: History
   /** Open windows (openWindow): each counts the sends issued while it is open. */
   private readonly windows = new Set<MessageCounters>()
   private readonly init: WorkloadInit
@@ -87,12 +95,12 @@ export class Workload {
   constructor (init: WorkloadInit, deps: WorkloadDeps) {
     this.init = init
     this.deps = deps
+    this.history = deps.history ?? new History()
     this.byUser = new Map(init.peers.map((peer) => [peer.user, peer]))
   }
 
   start (): void {
-    if (this.init.ratePerS <= 0) return
-    this.loopDone = this.loop()
+    this.loopDone = runTicks(this.init.ratePerS, this.controller.signal, () => { this.onTick() })
   }
 
   /** Stop issuing sends and wait (bounded by their own timeouts) for those in flight. */
@@ -120,21 +128,6 @@ export class Workload {
   /** Sends issued from now on no longer count in `window`; those in flight still will. */
   closeWindow (window: MessageCounters): void {
     this.windows.delete(window)
-  }
-
-  private async loop (): Promise<void> {
-    const signal = this.controller.signal
-    const intervalMs = 1000 / this.init.ratePerS
-    const startMs = Date.now()
-    let tick = 0
-    // Bounded by the abort signal: stop() ends it.
-    while (!signal.aborted) {
-      await sleep(Math.max(0, startMs + tick * intervalMs - Date.now()), signal)
-      if (signal.aborted) break
-      this.onTick()
-      // After a stall (e.g. a busy event loop), skip the missed ticks instead of bursting.
-      tick = Math.max(tick + 1, Math.floor((Date.now() - startMs) / intervalMs))
-    }
   }
 
   private onTick (): void {
@@ -169,8 +162,10 @@ export class Workload {
     for (const c of counting) c.sent++
     const body = `hello ${to} #${this.seq}`
     const command = sender.swarm === undefined ? { to, body, id } : { from: sender.user, to, body, id }
+    const handle = this.history.invoke({ kind: 'send', id, from: sender.user, to })
     const outcome = await postJson(`${sender.url}/messages`, command, SendResult, SEND_TIMEOUT_MS)
     if (outcome.ok && outcome.value.ok) {
+      handle.ok()
       for (const c of counting) c.delivered++
       return
     }
@@ -187,6 +182,7 @@ export class Workload {
     } else {
       code = BAD_ANSWER
     }
+    completeWith(handle, sendVerdict(outcome), code)
     for (const c of counting) {
       c.failed++
       c.failedByCode[code] = (c.failedByCode[code] ?? 0) + 1
@@ -194,6 +190,7 @@ export class Workload {
     const detail = outcome.ok ? outcome.value.message : outcome.message
     // A bad answer is an interface mismatch worth seeing; the others are the workload's normal weather.
     if (code === BAD_ANSWER) this.deps.log.warn({ id, from: sender.user, to, detail }, 'unexpected answer to POST /messages')
-    else this.deps.log.debug({ id, from: sender.user, to, code, detail }, 'send failed')
+    else this.deps.log.debug({ id, from: sender.user, to, code, detail, pending: outcome.ok && outcome.value.pending === true }, 'send failed')
   }
 }
+

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ReboundError, SupernodeEntry } from '@rebound/protocol'
 import { Backoff, ClientStateFile, Inbox, NodeConfigSchema, OPTIONS, attachOrder, rendezvousOwners } from '../src/index.js'
-import { MIN_ORPHAN_WINDOW_MS, orphanWindowMs } from '../src/supernode/orphan-window.js'
+import { MIN_ORPHAN_WINDOW_MS, orphanWaitMs, orphanWindowMs } from '../src/supernode/orphan-window.js'
 import { PublishQueue } from '../src/supernode/publish-queue.js'
 import { parseConfig } from '@rebound/protocol'
 
@@ -112,18 +112,21 @@ test('inbox stores a message once whatever the redeliveries, and refuses a corru
   }
 })
 
-test('orphan window: sized so half the layer lost fits the survivors\' join rate, within [250 ms, the operator bound]', () => {
-  const w = (clients: number, maxMs = 2000): number => orphanWindowMs({ clients, joinRate: 20, joinBurst: 50, maxMs })
-  // Few clients: the survivors' join burst takes them all at once; only the minimum spread.
+test('orphan window: clients / join rate, within [1 s, the operator bound]; a silent supernode\'s orphans draw from the rest after one ping interval', () => {
+  const w = (clients: number, maxMs = 2000): number => orphanWindowMs({ clients, joinRate: 20, maxMs })
+  // Few clients: only the minimum spread.
   assert.equal(w(0), MIN_ORPHAN_WINDOW_MS)
-  assert.equal(w(50), MIN_ORPHAN_WINDOW_MS)
-  // (clients - burst) / rate: 80 clients need 1.5 s at 20 joins/s after a burst of 50.
-  assert.equal(w(80), 1500)
-  assert.equal(w(55), MIN_ORPHAN_WINDOW_MS)
+  assert.equal(w(20), MIN_ORPHAN_WINDOW_MS)
+  // clients / rate: 33 clients need 1.65 s at 20 joins/s.
+  assert.equal(w(33), 1650)
   // A crowded supernode is held to the operator's bound; a bound of 0 turns the window off.
   assert.equal(w(500), 2000)
-  assert.equal(w(500, 30_000), 22_500)
+  assert.equal(w(500, 30_000), 25_000)
   assert.equal(w(500, 0), 0)
+  // Waits: U(0, W) after a kill; U(0, W - ping interval) after a silence (never negative).
+  assert.equal(orphanWaitMs(2000, false, 1000, () => 0.5), 1000)
+  assert.equal(orphanWaitMs(2000, true, 1000, () => 0.5), 500)
+  assert.equal(orphanWaitMs(800, true, 1000, () => 0.99), 0)
 })
 
 test('presence publish queue: one entry per user, failures retried until they succeed, stops on abort', async () => {

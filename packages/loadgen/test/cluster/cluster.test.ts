@@ -13,8 +13,8 @@ import { DEFAULT_BINS } from '../../src/driver/process-driver.js'
 import type { Report } from '../../src/report.js'
 import { runRebound } from './run-rebound.js'
 
-/** Start-up (~20 s), warm-up 5 s, reboot window 5 s, recovery and stop: well under this. */
-const RUN_TIMEOUT_MS = 150_000
+/** Start-up (~20 s), warm-up 5 s, reboot window 5 s, recovery, settle (at most 60 s), check and stop: well under this. */
+const RUN_TIMEOUT_MS = 210_000
 /** A /8 of its own, so that a concurrent default run (net 0) cannot collide with this one. */
 const NET = 77
 const SEED = 42
@@ -41,6 +41,15 @@ test('patch-tuesday on a real 2+2+10 cluster recovers and meets every objective'
     assert.ok(report.ok)
     assert.ok(report.timeline.length > 0)
     assert.ok(report.messages.sent > 0, 'the workload sent messages')
+    // Issue 5: every acknowledged send and contact change is on the devices and in the store.
+    const history = report.history
+    assert.ok(history !== undefined, 'report.history')
+    assert.equal(history.lost, 0, `lost: ${JSON.stringify(history.examples)}`)
+    assert.equal(history.duplicated + history.unexpected + history.unreadable, 0, JSON.stringify(history.examples))
+    assert.ok(history.perKind.send.ok > 0, 'acknowledged sends were checked')
+    assert.ok(history.perKind.contact.ok > 0, 'acknowledged contact changes were checked')
+    const noLostWrites = report.objectives.find((o) => o.name === 'no-lost-writes')
+    assert.deepEqual(noLostWrites, { name: 'no-lost-writes', ok: true, value: 0, limit: 0 })
     const logs = (await readdir(join(out, 'logs'))).sort()
     const expected = ['ls1', 'ls2', 'sn1', 'sn2', ...Array.from({ length: 10 }, (_, i) => `p${String(i + 1).padStart(3, '0')}`)]
       .map((name) => `${name}.log`).sort()

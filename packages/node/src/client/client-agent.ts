@@ -11,7 +11,7 @@
  */
 import type { KeyObject } from 'node:crypto'
 import {
-  ReboundError, describeError, peekSlot, peekTicket, sleep,
+  ReboundError, SESSION_PING_INTERVAL_MS, describeError, peekSlot, peekTicket, sleep,
   type ChatMessage, type Logger, type NodeState, type Profile, type SupernodeEntry
 } from '@rebound/protocol'
 import type { PeerNode } from '../libp2p.js'
@@ -23,6 +23,7 @@ import { LoginClient, type HeldSlot, type LoginGrant } from './login-client.js'
 import { RetryBudget } from './retry-budget.js'
 import { createRetryPolicy, type FailureHints, type RetryPolicy } from './retry-policy.js'
 import { TICKET_CODES, attachRound, verifiedSupernodes, type Attached } from './attach-round.js'
+import { orphanWaitMs } from '../supernode/orphan-window.js'
 
 /** Log in again when the ticket has less than this left, rather than be refused mid-storm. */
 export const TICKET_REFRESH_MARGIN_MS = 5 * 60_000
@@ -172,9 +173,9 @@ export class ClientAgent {
         this.attachedAtMs = null
         if (signal.aborted) break
         this.deps.onOrphaned?.()
-        // Orphaned: spread the re-homing of all this supernode's clients over U(0, W), W as the
-        // supernode last advertised it.
-        waitMs = this.defended ? Math.floor(this.deps.random() * session.orphanWindowMs) : 0
+        // Orphaned: spread the re-homing of all this supernode's clients over W, as the supernode
+        // last advertised it (orphan-window.ts).
+        waitMs = this.defended ? orphanWaitMs(session.orphanWindowMs, session.wentSilent, SESSION_PING_INTERVAL_MS, this.deps.random) : 0
         this.state = 'attaching'
       } catch (err) {
         waitMs = await this.onFailure(err)

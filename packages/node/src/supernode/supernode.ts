@@ -104,7 +104,7 @@ export class Supernode {
 
   /** The orphan window advertised now, sized to the clients this supernode holds (orphan-window.ts). */
   get orphanWindowMs (): number {
-    return orphanWindowMs({ clients: this.sessions.size, joinRate: this.init.joinRate, joinBurst: this.init.joinBurst, maxMs: this.init.orphanWindowMs })
+    return orphanWindowMs({ clients: this.sessions.size, joinRate: this.init.joinRate, maxMs: this.init.orphanWindowMs })
   }
 
   get supernodeClass (): SupernodeClass {
