@@ -6,8 +6,9 @@
  *
  * A peer that has lost its supernode, or cannot attach anywhere, is exactly the one that knows
  * capacity just went away: `nudge()` cuts its current wait short (to U(0, NUDGE_MAX_MS)), so that
- * after a mass loss the orphans offer themselves at once instead of in 30-60 s. Waits are bounded
- * on both sides; a failed ask backs off with full jitter.
+ * after a mass loss the orphans offer themselves at once instead of in 30-60 s, and keep asking
+ * every few seconds for a minute (VIGILANT_MS). Waits are bounded on both sides; a failed ask
+ * backs off with full jitter.
  */
 import { ReboundError, describeError, errorCodeOf, type Logger } from '@rebound/protocol'
 import { Backoff } from './backoff.js'
@@ -20,6 +21,14 @@ export const NUDGE_MAX_MS = 1000
 /** Bounds on the registry's retryAfterMs as obeyed here. */
 export const MIN_WAIT_MS = 500
 export const MAX_WAIT_MS = 3600_000
+/**
+ * For this long after a nudge, a "not now" parks the peer for at most U(MIN_WAIT_MS,
+ * VIGILANT_MAX_WAIT_MS): the registry learns that supernodes died from missed heartbeats, seconds
+ * after their orphans, and a "not now, 30-60 s" answered in that gap left a cluster with every
+ * supernode killed on one elected supernode (full) for 50 s, its other candidates parked.
+ */
+export const VIGILANT_MS = 60_000
+export const VIGILANT_MAX_WAIT_MS = 5000
 
 export interface CandidacyDeps {
   registry: RegistryClient
@@ -38,6 +47,7 @@ export class Candidacy {
   private loop: Promise<void> | undefined
   private wake: (() => void) | undefined
   private waitEndsAtMs = 0
+  private vigilantUntilMs = 0
 
   constructor (private readonly deps: CandidacyDeps) {
     this.backoff = new Backoff(deps.random, 1000, 30_000)
@@ -57,6 +67,7 @@ export class Candidacy {
 
   /** Capacity may just have gone away (orphaned, or no supernode would take us): ask soon. */
   nudge (): void {
+    this.vigilantUntilMs = this.deps.now() + VIGILANT_MS
     const soonMs = Math.floor(this.deps.random() * NUDGE_MAX_MS)
     if (this.wake === undefined || this.waitEndsAtMs - this.deps.now() <= soonMs) return
     const wake = this.wake
@@ -83,7 +94,7 @@ export class Candidacy {
       this.backoff.reset()
       // Between offers the peer holds no login-server connection (it may be one of thousands).
       this.deps.registry.close()
-      if (!answer.promoted) return Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, answer.retryAfterMs))
+      if (!answer.promoted) return this.waitAfterNotNow(answer.retryAfterMs)
       if (signal.aborted) return -1
       this.deps.log.info({ capacity: offer.capacity, uptimeMs: offer.uptimeMs }, 'promoted to elected supernode')
       await this.deps.onPromoted(answer.certificate)
@@ -93,6 +104,13 @@ export class Candidacy {
       this.deps.log.debug({ code: errorCodeOf(err), err: describeError(err), waitMs }, 'candidate offer failed')
       return waitMs
     }
+  }
+
+  /** The registry's retryAfterMs, bounded; shorter (jittered) while vigilant after a nudge. */
+  private waitAfterNotNow (retryAfterMs: number): number {
+    const told = Math.min(MAX_WAIT_MS, Math.max(MIN_WAIT_MS, retryAfterMs))
+    if (this.deps.now() >= this.vigilantUntilMs) return told
+    return Math.min(told, MIN_WAIT_MS + Math.floor(this.deps.random() * (VIGILANT_MAX_WAIT_MS - MIN_WAIT_MS)))
   }
 
   /** Sleep until the wait ends, a nudge shortens it, or stop. */

@@ -49,8 +49,8 @@ export function verifiedSupernodes (entries: SupernodeEntry[], clusterKey: KeyOb
 
 /**
  * Attach to one of `candidates`. Throws the last refusal; its `meta.listStale` is true when every
- * supernode tried was unreachable (the list is stale: ask a login server), false when they were
- * merely busy (the list is fine: back off).
+ * supernode tried was unreachable or full with nowhere to redirect (the list is stale: ask a login
+ * server), false when they were merely busy (the list is fine: back off).
  */
 export async function attachRound (ticket: string, candidates: SupernodeEntry[], deps: AttachRoundDeps): Promise<Attached> {
   if (candidates.length === 0) throw new ReboundError('UNAVAILABLE', 'no supernode known', { listStale: true })
@@ -74,9 +74,12 @@ export async function attachRound (ticket: string, candidates: SupernodeEntry[],
       deps.log.info({ supernode: entry.peerId, code, err: describeError(err) }, 'attach failed')
       // A refused ticket will be refused everywhere: the caller gets a new one.
       if (TICKET_CODES.has(code)) throw err
-      if (code !== 'UNAVAILABLE' && code !== 'TIMEOUT' && code !== 'CLOSED') unreachableOnly = false
       // A full or overloaded supernode names less loaded ones: try those next (bounded).
       const offered = (err as ReboundError).meta?.redirect
+      // Full and knowing no one with room: the list may be what is stale (a supernode elected
+      // since is known to the registry, not to us), so it counts like an unreachable one.
+      const fullWithoutRedirect = code === 'FULL' && (!Array.isArray(offered) || offered.length === 0)
+      if (code !== 'UNAVAILABLE' && code !== 'TIMEOUT' && code !== 'CLOSED' && !fullWithoutRedirect) unreachableOnly = false
       if (Array.isArray(offered) && redirects < MAX_REDIRECTS_FOLLOWED) {
         redirects++
         const fresh = verifiedSupernodes(offered as SupernodeEntry[], deps.clusterKey, deps.now()).filter((e) => !tried.has(e.peerId))
