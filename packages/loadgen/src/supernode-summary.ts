@@ -44,7 +44,8 @@ export function supernodeFailureLines (sf: SupernodeFailureReport, formatMs: (ms
   if (sf.survivors.length > 0) lines.push(loadLine('survivors', 'live', sf.survivorLoadAfter))
   const m = sf.afterRecovery
   const ratio = m.deliveryRatio === null ? '-' : m.deliveryRatio.toFixed(4)
-  lines.push(`  after       ${seconds(m.toMs - m.fromMs)} window from ${seconds(m.fromMs - sf.triggerAtMs)} after the trigger: sent ${m.sent}, delivered ${m.delivered}, failed ${m.failed}, ratio ${ratio}`)
+  const restarts = m.membershipChanges > 0 ? ` (restarted by ${m.membershipChanges} membership change${m.membershipChanges === 1 ? '' : 's'})` : ''
+  lines.push(`  after       ${seconds(m.toMs - m.fromMs)} window from ${seconds(m.fromMs - sf.triggerAtMs)} after the trigger${restarts}: sent ${m.sent}, delivered ${m.delivered}, failed ${m.failed}, ratio ${ratio}`)
   const l = sf.lookups
   lines.push(`  lookups     ${l.online} online users via ${l.via} supernodes: right ${l.correct}, wrong ${l.wrong}, not found ${l.notFound}, unanswered ${l.unanswered}, ratio ${l.ratio === null ? '-' : l.ratio.toFixed(4)}`)
   for (const a of sf.affected) {

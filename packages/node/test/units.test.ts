@@ -7,6 +7,7 @@ import type { ReboundError, SupernodeEntry } from '@rebound/protocol'
 import { Backoff, ClientStateFile, Inbox, NodeConfigSchema, OPTIONS, attachOrder, rendezvousOwners } from '../src/index.js'
 import { MIN_ORPHAN_WINDOW_MS, orphanWaitMs, orphanWindowMs } from '../src/supernode/orphan-window.js'
 import { PublishQueue } from '../src/supernode/publish-queue.js'
+import { isSilent } from '../src/client/silence-watch.js'
 import { parseConfig } from '@rebound/protocol'
 
 function seeded (seed: number): () => number {
@@ -152,4 +153,16 @@ test('presence publish queue: one entry per user, failures retried until they su
   assert.equal(queue.size, 0)
   stop.abort()
   await running
+})
+
+test('silence watch: a silent supernode is judged on time, a starved client lets its queued frames be read first', () => {
+  const at = (nowMs: number, lastHeardAtMs: number, lastTickAtMs: number): boolean => isSilent({ nowMs, lastHeardAtMs, lastTickAtMs, silenceMs: 2500 })
+  // Heard within the bound: not silent, whatever the tick.
+  assert.equal(at(10_000, 8_000, 9_750), false)
+  // Silent past the bound, ticks on time: silent.
+  assert.equal(at(10_000, 7_400, 9_750), true)
+  // Past the bound but this tick came 3 s late (our loop was blocked): the pongs may be queued.
+  assert.equal(at(10_000, 7_400, 7_000), false)
+  // ... unless the silence is past twice the bound: a frozen supernode is not hidden for ever.
+  assert.equal(at(10_000, 4_900, 7_000), true)
 })

@@ -69,7 +69,10 @@ export interface ElectedSupernode {
 }
 
 export interface AfterRecoveryMessages extends Omit<MessageCounters, 'skipped'> {
+  /** The last membership change of the live supernodes (or settledAtMs when none came after it). */
   fromMs: number
+  /** Changes of the live supernode set after settledAtMs that restarted the window. */
+  membershipChanges: number
   toMs: number
   counted: number
   /** delivered / counted, null when nothing counted. */

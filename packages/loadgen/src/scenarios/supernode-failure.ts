@@ -25,6 +25,8 @@ import { lookupSweep } from './lookup-sweep.js'
 export const CHECK_MS = 250
 /** Messages (one-hop lookups and delivery) are judged over this window after the last change (issue 4: 10 s). */
 export const AFTER_RECOVERY_WINDOW_MS = 10_000
+/** The after-recovery window restarts on a membership change only this long after settling. */
+export const AFTER_RECOVERY_MAX_MS = 60_000
 /** How often a window's last sends are checked for their outcome. */
 const SETTLE_CHECK_MS = 100
 
@@ -100,12 +102,25 @@ export async function runSupernodeFailure (ctx: ScenarioContext, plan: Supernode
   const settledAtMs = Date.now()
 
   ctx.setPhase('after-recovery')
-  const window = ctx.workload.openWindow()
-  const windowEndMs = settledAtMs + AFTER_RECOVERY_WINDOW_MS
-  // Bounded by the window's length.
-  while (Date.now() < windowEndMs && !ctx.signal.aborted) {
-    await sleep(Math.min(CHECK_MS, Math.max(0, windowEndMs - Date.now())), ctx.signal)
+  // The window is the 10 s after the last membership change: while supernodes are still being
+  // elected (or thawed ones listed) it starts again, up to AFTER_RECOVERY_MAX_MS after settling.
+  let window = ctx.workload.openWindow()
+  let windowFromMs = settledAtMs
+  let membership = watch.liveNames().sort().join(',')
+  let membershipChanges = 0
+  const lastStartMs = settledAtMs + AFTER_RECOVERY_MAX_MS
+  // Bounded: the window ends 10 s after its (re)start, and it restarts only until lastStartMs.
+  while (Date.now() < windowFromMs + AFTER_RECOVERY_WINDOW_MS && !ctx.signal.aborted) {
+    await sleep(Math.min(CHECK_MS, Math.max(0, windowFromMs + AFTER_RECOVERY_WINDOW_MS - Date.now())), ctx.signal)
     check(Date.now())
+    const now = watch.liveNames().sort().join(',')
+    if (now !== membership && Date.now() < lastStartMs) {
+      membership = now
+      membershipChanges++
+      ctx.workload.closeWindow(window)
+      window = ctx.workload.openWindow()
+      windowFromMs = Date.now()
+    }
   }
   ctx.workload.closeWindow(window)
   const windowClosedMs = Date.now()
@@ -131,7 +146,8 @@ export async function runSupernodeFailure (ctx: ScenarioContext, plan: Supernode
   })
   const counted = countedOf(window)
   const afterRecovery: AfterRecoveryMessages = {
-    fromMs: settledAtMs,
+    fromMs: windowFromMs,
+    membershipChanges,
     toMs: windowClosedMs,
     sent: window.sent,
     delivered: window.delivered,

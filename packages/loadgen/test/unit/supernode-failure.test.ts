@@ -96,7 +96,7 @@ function report (over: Partial<SupernodeFailureReport> = {}): SupernodeFailureRe
     settledAtMs: 1_003_000,
     loadAfter: { supernodes: 2, clients: 12, meanLoad: 0.3333, maxLoad: 0.3333, maxOverMean: 1, busiest: 'sn1', atMs: 1_013_000 },
     survivorLoadAfter: { supernodes: 2, clients: 12, meanLoad: 0.3333, maxLoad: 0.3333, maxOverMean: 1, busiest: 'sn1', atMs: 1_013_000 },
-    afterRecovery: { fromMs: 1_003_000, toMs: 1_013_000, sent: 40, delivered: 40, failed: 0, failedByCode: {}, counted: 40, deliveryRatio: 1 },
+    afterRecovery: { fromMs: 1_003_000, membershipChanges: 0, toMs: 1_013_000, sent: 40, delivered: 40, failed: 0, failedByCode: {}, counted: 40, deliveryRatio: 1 },
     lookups: { atMs: 1_013_000, online: 12, via: 2, correct: 12, wrong: 0, notFound: 0, unanswered: 0, ratio: 1, misses: [] },
     added: [],
     elected: [],
@@ -141,10 +141,10 @@ test('decapitate objectives: W + 10 s, no survivor over cap, no exits, lookups >
   // An empty supernode elected after the re-homing skews the all-live figure, not the survivors'.
   const newcomer = report({ loadAfter: { supernodes: 3, clients: 12, meanLoad: 0.22, maxLoad: 0.3333, maxOverMean: 1.5, busiest: 'sn1', atMs: 0 } })
   assert.equal(verdicts(decapitate.objectives(facts(newcomer)))['load-max-over-mean'], true)
-  const lossy = report({ afterRecovery: { fromMs: 0, toMs: 10_000, sent: 100, delivered: 98, failed: 2, failedByCode: { TIMEOUT: 2 }, counted: 100, deliveryRatio: 0.98 } })
+  const lossy = report({ afterRecovery: { fromMs: 0, membershipChanges: 0, toMs: 10_000, sent: 100, delivered: 98, failed: 2, failedByCode: { TIMEOUT: 2 }, counted: 100, deliveryRatio: 0.98 } })
   assert.equal(verdicts(decapitate.objectives(facts(lossy)))['delivery-after-recovery'], false)
   // Nothing sent between attached users while the workload ran: no overlay to speak of.
-  const silent = report({ afterRecovery: { fromMs: 0, toMs: 10_000, sent: 0, delivered: 0, failed: 0, failedByCode: {}, counted: 0, deliveryRatio: null } })
+  const silent = report({ afterRecovery: { fromMs: 0, membershipChanges: 0, toMs: 10_000, sent: 0, delivered: 0, failed: 0, failedByCode: {}, counted: 0, deliveryRatio: null } })
   assert.equal(verdicts(decapitate.objectives(facts(silent)))['delivery-after-recovery'], false)
   assert.deepEqual(verdicts(decapitate.objectives(facts(undefined))), { 'supernode-failure-measured': false })
 })

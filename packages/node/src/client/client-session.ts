@@ -12,6 +12,7 @@ import {
 } from '@rebound/protocol'
 import type { KeyObject } from 'node:crypto'
 import type { PeerNode } from '../libp2p.js'
+import { WATCH_INTERVAL_MS, isSilent } from './silence-watch.js'
 
 /** Sends awaiting their result on one session; beyond this a send is refused with BUSY. */
 export const MAX_PENDING_SENDS = 256
@@ -52,6 +53,9 @@ export class ClientSession {
   /** The supernode's orphan window: from the attach reply, then from each pong. */
   orphanWindowMs: number
   private readonly keepalive: NodeJS.Timeout
+  private readonly watch: NodeJS.Timeout
+  private lastHeardAtMs = Date.now()
+  private lastTickAtMs = Date.now()
 
   private constructor (
     private readonly framed: FramedStream,
@@ -63,6 +67,7 @@ export class ClientSession {
     this.supernode = supernode
     this.orphanWindowMs = orphanWindowMs
     this.keepalive = setInterval(() => { this.ping() }, SESSION_PING_INTERVAL_MS)
+    this.watch = setInterval(() => { this.checkSilence() }, WATCH_INTERVAL_MS)
     this.closed = this.readLoop()
   }
 
@@ -133,6 +138,16 @@ export class ClientSession {
     this.framed.write({ type: 'ping' } satisfies ClientFrame, { signal: AbortSignal.timeout(SESSION_SILENCE_MS) }).catch(() => {})
   }
 
+  /** End the session when the supernode has been silent too long (silence-watch.ts). */
+  private checkSilence (): void {
+    const nowMs = Date.now()
+    const silent = isSilent({ nowMs, lastHeardAtMs: this.lastHeardAtMs, lastTickAtMs: this.lastTickAtMs, silenceMs: SESSION_SILENCE_MS })
+    this.lastTickAtMs = nowMs
+    if (!silent || this.ended) return
+    this.wentSilent = true
+    this.framed.abort(new ReboundError('TIMEOUT', `supernode silent for ${nowMs - this.lastHeardAtMs} ms`))
+  }
+
   private settle (id: string, outcome: SendOutcome): void {
     const p = this.pending.get(id)
     if (p === undefined) return
@@ -144,7 +159,10 @@ export class ClientSession {
   private async readLoop (): Promise<void> {
     try {
       for (;;) {
-        const frame = await this.framed.read(ServerFrame, { signal: AbortSignal.timeout(SESSION_SILENCE_MS) })
+        // No read deadline: the silence watch aborts the stream (a timer here would fire before
+        // the frames queued while this process was starved could be read).
+        const frame = await this.framed.read(ServerFrame)
+        this.lastHeardAtMs = Date.now()
         if (frame.type === 'pong') {
           if (frame.orphanWindowMs !== undefined) this.orphanWindowMs = frame.orphanWindowMs
         } else if (frame.type === 'send-result') {
@@ -160,12 +178,13 @@ export class ClientSession {
         }
       }
     } catch (err) {
-      this.wentSilent = err instanceof ReboundError && err.code === 'TIMEOUT'
+      this.wentSilent ||= err instanceof ReboundError && err.code === 'TIMEOUT'
       this.log.info({ supernode: this.supernode, reason: describeError(err), silent: this.wentSilent }, 'session ended')
       this.framed.abort(err instanceof Error ? err : new Error(describeError(err)))
     } finally {
       this.ended = true
       clearInterval(this.keepalive)
+      clearInterval(this.watch)
       for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, code: 'CLOSED' })
     }
   }
