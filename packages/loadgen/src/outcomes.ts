@@ -16,8 +16,9 @@ import type { FetchOutcome } from './http.js'
 export const REFUSED_SEND_CODES: ReadonlySet<string> = new Set(['BAD_REQUEST', 'BUSY'])
 /**
  * Codes of a contact change refused before the device stored it (packages/node data/contacts.ts
- * `apply`): a bad change or a full contact list (MAX_CONTACTS). The 503 before the first sync
- * stores nothing either, but a 503 is also what a swarm says of a member it is restarting: unknown.
+ * `apply`): a bad change or a full contact list (MAX_CONTACTS). The node's 503 (before its first
+ * sync, or a swarm member not started) stores nothing either, but it stays unknown: a status says
+ * less than an answer body, and unknown only weakens the check, never blames the cluster wrongly.
  */
 export const REFUSED_CONTACT_CODES: ReadonlySet<string> = new Set(['BAD_REQUEST'])
 /** HTTP status of a request refused as misshapen before any handler ran (nothing stored). */
