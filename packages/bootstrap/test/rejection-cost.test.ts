@@ -18,7 +18,7 @@ import {
   AdmissionController, CapacityEstimator, FixedLimit, LiveSupernodes, SlotDesk, Store, UsedSlots, WaitingRoom,
   admissionPolicy, hashPassword
 } from '../src/index.js'
-import { threadCpuMicros } from '../src/cpu-clock.js'
+import { REJECTION_CPU_SAMPLE_EVERY, threadCpuMicros } from '../src/cpu-clock.js'
 import { loginService } from '../src/login-service.js'
 import { createMetrics } from '../src/metrics.js'
 import { tempDir, testLogger } from './helpers.js'
@@ -49,7 +49,7 @@ test('a rejection costs well under 1% of a login', async (t) => {
   let nowMs = 0
   let controller: AdmissionController | undefined
   const metrics = createMetrics({ countLiveSupernodes: () => 0, supernodeUtilisation: () => 0, admission: () => controller })
-  const build = (loginCapacity: number, limit: number): { handler: ReturnType<typeof loginService>, admission: AdmissionController } => {
+  const build = (loginCapacity: number, limit: number, cpu: () => number = threadCpuMicros): { handler: ReturnType<typeof loginService>, admission: AdmissionController } => {
     const policy = admissionPolicy('defended')
     policy.queues.login = { ...policy.queues.login, capacity: loginCapacity }
     const admission = controller = new AdmissionController({ policy, limit: new FixedLimit(limit), capacity: new CapacityEstimator(50) },
@@ -58,7 +58,7 @@ test('a rejection costs well under 1% of a login', async (t) => {
       { room: new WaitingRoom({ maxAheadMs: 3600_000 }), used: new UsedSlots(), capacityPerS: () => 20 })
     const handler = loginService(
       { ticketTtlMs: 3600_000, scryptN: PRODUCTION_SCRYPT_N, clusterPrivateKey: cluster.privateKey, clusterPublicKey: publicKeyOf(cluster.privateKey) },
-      { store, admission, desk, supernodes, metrics, clock: Date.now, cpu: threadCpuMicros, log: testLogger() })
+      { store, admission, desk, supernodes, metrics, clock: Date.now, cpu, log: testLogger() })
     return { handler, admission }
   }
   const request = { type: 'login', user: 'alice', password: 'pw-alice', deadlineMs: 10_000 } as const
@@ -123,7 +123,21 @@ test('a rejection costs well under 1% of a login', async (t) => {
   assert.ok(loginUs > 10_000, `a login at 2^14 costs milliseconds of CPU (${loginUs} us)`)
   assert.ok(report.ratioQueueFull < MAX_RATIO, JSON.stringify(report))
   assert.ok(report.ratioShedWithFraming < MAX_RATIO, JSON.stringify(report))
-  // The metric times one refusal in eight on the thread clock and counts it eight times: unbiased,
-  // but a GC pause inside a sampled refusal weighs eight-fold, so only the magnitude is checked.
-  assert.ok(meteredUs > 0 && meteredUs <= 3 * queueFullUs, `the exported rejection CPU is of the measured cost's magnitude: ${JSON.stringify(report)}`)
+  // The exported metric (meteredUs) is reported, not judged here: the thread clock's resolution is
+  // the kernel's (on this VM often a scheduler tick, so a 60 us refusal mostly reads 0 and now and
+  // then a whole tick); its accounting is checked below with a clock that moves by known steps.
+
+  // Accounting of rejectionCpu: one refusal in REJECTION_CPU_SAMPLE_EVERY is timed and counted that
+  // many times. A clock that advances 10 us per reading makes every timed refusal cost a known,
+  // non-zero number of steps.
+  let fakeUs = 0
+  const stepped = build(0, 1, () => { fakeUs += 10; return fakeUs })
+  void stepped.admission.run('register', 60_000, async () => await new Promise<never>(() => {}))
+  const before = (await metrics.rejectionCpu.get()).values[0]?.value ?? 0
+  const SAMPLED_REFUSALS = 8 * REJECTION_CPU_SAMPLE_EVERY
+  for (let i = 0; i < SAMPLED_REFUSALS; i++) await stepped.handler(request, connection)
+  const countedUs = (((await metrics.rejectionCpu.get()).values[0]?.value ?? 0) - before) * 1e6
+  // 8 timed refusals x EVERY x (at least one 10 us step each), and no more than the clock moved x EVERY.
+  assert.ok(countedUs >= 8 * REJECTION_CPU_SAMPLE_EVERY * 10, `rejection CPU counted: ${countedUs} us`)
+  assert.ok(countedUs <= fakeUs * REJECTION_CPU_SAMPLE_EVERY, `rejection CPU counted: ${countedUs} us of ${fakeUs} us`)
 })
