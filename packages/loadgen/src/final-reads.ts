@@ -6,8 +6,7 @@
  * (null): the checker counts it, it does not guess.
  */
 import { z } from 'zod'
-import { ContactRecord, InboxIds, StoreUserData, type Logger } from '@rebound/protocol'
-import { mapBounded } from './bounded.js'
+import { ContactRecord, InboxIds, StoreUserData, mapBounded, type Logger } from '@rebound/protocol'
 import type { FinalState, PlaceRead, UserFinalState } from './history/final-state.js'
 import { getJson, type FetchOutcome } from './http.js'
 import type { WorkloadPeer } from './workload.js'

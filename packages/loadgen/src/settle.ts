@@ -7,8 +7,7 @@
  * polls every running peer until nothing is owed, at most SETTLE_TIMEOUT_MS; then the checker
  * reads whatever is there, and the report says the outboxes were not drained.
  */
-import { InboxIds, OutboxList, sleep, type Logger } from '@rebound/protocol'
-import { mapBounded } from './bounded.js'
+import { InboxIds, OutboxList, mapBounded, sleep, type Logger } from '@rebound/protocol'
 import { FINAL_READ_CONCURRENCY, FINAL_READ_TIMEOUT_MS, ownerOf, peerUrl } from './final-reads.js'
 import { getJson } from './http.js'
 import type { WorkloadPeer } from './workload.js'

@@ -22,7 +22,7 @@ import { Contacts } from '../src/data/contacts.js'
 import { DEVICE_STORE_FILE, DeviceStore } from '../src/data/device-store.js'
 import { MailboxSync } from '../src/data/mailbox-sync.js'
 import { MAX_RESENDS_PER_PASS, Outbox, type Router } from '../src/data/outbox.js'
-import { PeriodicTask } from '../src/data/periodic-task.js'
+import { PeriodicTask } from '../src/periodic-task.js'
 import { FakeDataStore } from './fake-data-store.js'
 
 const log = createLogger({ service: 'test', level: 'silent' })

@@ -8,7 +8,7 @@ import { Backoff, ClientStateFile, Inbox, NodeConfigSchema, OPTIONS, attachOrder
 import { MIN_ORPHAN_WINDOW_MS, orphanWaitMs, orphanWindowMs } from '../src/supernode/orphan-window.js'
 import { PublishQueue } from '../src/supernode/publish-queue.js'
 import { isSilent } from '../src/client/silence-watch.js'
-import { parseConfig } from '@rebound/protocol'
+import { createLogger, parseConfig } from '@rebound/protocol'
 
 function seeded (seed: number): () => number {
   let s = seed >>> 0
@@ -140,19 +140,19 @@ test('presence publish queue: one entry per user, failures retried until they su
       return user !== 'bob' || n > 2
     },
     everyone: () => ['alice', 'bob'],
-    now: Date.now
+    now: Date.now,
+    random: Math.random,
+    log: createLogger({ service: 'test', level: 'silent' })
   })
   queue.add(['alice', 'bob', 'alice'])
   assert.equal(queue.size, 2)
-  const stop = new AbortController()
-  const running = queue.run(stop.signal)
+  queue.start()
   const deadline = Date.now() + 5000
   while ((attempts.get('bob') ?? 0) < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
   assert.equal(attempts.get('alice'), 1)
   assert.equal(attempts.get('bob'), 3)
   assert.equal(queue.size, 0)
-  stop.abort()
-  await running
+  await queue.stop()
 })
 
 test('silence watch: a silent supernode is judged on time, a starved client lets its queued frames be read first', () => {

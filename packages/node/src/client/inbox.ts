@@ -2,9 +2,10 @@
  * The client's durable inbox: SQLite in WAL mode with synchronous=FULL, so a delivery is fsync'd
  * before it is acknowledged. Messages are keyed by id: a redelivery is stored once.
  */
-import { DatabaseSync } from 'node:sqlite'
+import type { DatabaseSync } from 'node:sqlite'
 import { join } from 'node:path'
-import { ReboundError, type ChatMessage, type InboxEntry } from '@rebound/protocol'
+import type { ChatMessage, InboxEntry } from '@rebound/protocol'
+import { openChecked } from '../sqlite-file.js'
 
 export const INBOX_FILE = 'inbox.sqlite'
 export const MAX_INBOX_READ = 10_000
@@ -17,18 +18,9 @@ export class Inbox {
   private readonly countStmt
 
   constructor (dataDir: string) {
-    const path = join(dataDir, INBOX_FILE)
-    try {
-      this.db = new DatabaseSync(path)
-      this.db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;')
-      this.db.exec(`CREATE TABLE IF NOT EXISTS inbox (
-        id TEXT PRIMARY KEY, from_user TEXT NOT NULL, to_user TEXT NOT NULL, body TEXT NOT NULL,
-        sent_at_ms INTEGER NOT NULL, received_at_ms INTEGER NOT NULL)`)
-      const check = this.db.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined
-      if (check?.quick_check !== 'ok') throw new Error(`quick_check: ${check?.quick_check ?? 'no answer'}`)
-    } catch (err) {
-      throw new ReboundError('CORRUPT_STORE', `inbox ${path} cannot be opened: ${(err as Error).message}`, { path })
-    }
+    this.db = openChecked(join(dataDir, INBOX_FILE), `CREATE TABLE IF NOT EXISTS inbox (
+      id TEXT PRIMARY KEY, from_user TEXT NOT NULL, to_user TEXT NOT NULL, body TEXT NOT NULL,
+      sent_at_ms INTEGER NOT NULL, received_at_ms INTEGER NOT NULL)`, 'inbox')
     this.insertStmt = this.db.prepare('INSERT OR IGNORE INTO inbox VALUES (?, ?, ?, ?, ?, ?)')
     this.countStmt = this.db.prepare('SELECT COUNT(*) AS n FROM inbox')
   }

@@ -13,7 +13,7 @@ import { DataClient } from './data-client.js'
 import type { DeviceStore } from './device-store.js'
 import { MAILBOX_FETCH_INTERVAL_MS, MailboxSync } from './mailbox-sync.js'
 import { OUTBOX_PASS_INTERVAL_MS, Outbox, type Router } from './outbox.js'
-import { PeriodicTask } from './periodic-task.js'
+import { PeriodicTask } from '../periodic-task.js'
 
 export interface DeviceDataInit {
   user: string

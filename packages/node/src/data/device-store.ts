@@ -9,7 +9,7 @@
 import type { DatabaseSync } from 'node:sqlite'
 import { join } from 'node:path'
 import { ReboundError } from '@rebound/protocol'
-import { openChecked, transaction } from './sqlite-file.js'
+import { openChecked, transaction } from '../sqlite-file.js'
 import { ContactTable } from './contact-table.js'
 import { OutboxTable } from './outbox-table.js'
 

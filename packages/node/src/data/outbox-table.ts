@@ -7,7 +7,7 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import { MAX_OUTBOX, ReboundError, type ChatMessage } from '@rebound/protocol'
-import { transaction } from './sqlite-file.js'
+import { transaction } from '../sqlite-file.js'
 
 export type OutboxState = 'pending' | 'delivered' | 'mailboxed'
 

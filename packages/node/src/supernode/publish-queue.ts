@@ -3,15 +3,16 @@
  * new owners; publishing them all at once (hundreds of mesh requests in one burst) made many time
  * out on a busy machine, and a record that never reached its owners made its user "not found"
  * (500 clients, 30% of supernodes killed: 42 of 500 lookups failed 10 s after the last change).
- * So users to publish wait in a set (one entry per user: a newer reason replaces nothing), are
- * published PUBLISH_CONCURRENCY at a time, and a failed one comes back after RETRY_AFTER_MS. Every
- * REFRESH_MS the owner queues all its sessions again (anti-entropy: an owner that restarted, or a
- * record dropped on a brief suspicion, is repaired without anyone noticing it first).
+ * So users to publish wait in a set (one entry per user), are published PUBLISH_CONCURRENCY at a
+ * time by a PeriodicTask (kicked when users are queued), and failed ones stay queued for the
+ * task's backoff retry. Every REFRESH_MS all sessions are queued again (anti-entropy: an owner
+ * that restarted, or a record dropped on a brief suspicion, is repaired without anyone noticing
+ * it first).
  */
-import { sleep } from '@rebound/protocol'
+import { ReboundError, mapBounded, type Logger } from '@rebound/protocol'
+import { PeriodicTask } from '../periodic-task.js'
 
 export const PUBLISH_CONCURRENCY = 16
-export const RETRY_AFTER_MS = 1000
 export const REFRESH_MS = 60_000
 
 export interface PublishQueueDeps {
@@ -20,72 +21,51 @@ export interface PublishQueueDeps {
   /** The users to publish on a refresh: every local session. */
   everyone: () => Iterable<string>
   now: () => number
+  random: () => number
+  log: Logger
 }
 
 export class PublishQueue {
   private readonly queued = new Set<string>()
-  private wake: (() => void) | undefined
+  private readonly task: PeriodicTask
+  private nextRefreshAtMs: number
 
-  constructor (private readonly deps: PublishQueueDeps) {}
+  constructor (private readonly deps: PublishQueueDeps) {
+    this.nextRefreshAtMs = deps.now() + REFRESH_MS
+    this.task = new PeriodicTask({ name: 'presence-publish', intervalMs: REFRESH_MS, run: async () => await this.drain(), log: deps.log, random: deps.random })
+  }
 
-  /** Queue users (at most one entry each: the set is bounded by the sessions). */
+  /** Queue users (at most one entry each: the set is bounded by the sessions) and publish soon. */
   add (users: Iterable<string>): void {
     for (const user of users) this.queued.add(user)
-    this.wake?.()
+    if (this.queued.size > 0) this.task.kick()
   }
 
   get size (): number {
     return this.queued.size
   }
 
-  /** Until `signal` aborts: drain the queue, retry failures, refresh everyone every REFRESH_MS. */
-  async run (signal: AbortSignal): Promise<void> {
-    let nextRefreshAtMs = this.deps.now() + REFRESH_MS
-    while (!signal.aborted) {
-      if (this.deps.now() >= nextRefreshAtMs) {
-        this.add(this.deps.everyone())
-        nextRefreshAtMs = this.deps.now() + REFRESH_MS
-      }
-      if (this.queued.size === 0) {
-        await this.idle(Math.max(0, nextRefreshAtMs - this.deps.now()), signal)
-        continue
-      }
-      const batch = [...this.queued]
-      this.queued.clear()
-      const failed = await this.publishAll(batch)
-      if (failed.length > 0) {
-        // Back after a pause, not at once: the owners that failed are busy or just changed.
-        await sleep(RETRY_AFTER_MS, signal)
-        this.add(failed)
-      }
-    }
+  start (): void {
+    this.task.start()
   }
 
-  private async publishAll (users: string[]): Promise<string[]> {
-    const failed: string[] = []
-    let next = 0
-    const worker = async (): Promise<void> => {
-      // Bounded: each worker takes the next user until the batch is done.
-      while (next < users.length) {
-        const user = users[next++] as string
-        if (!(await this.deps.publish(user).catch(() => false))) failed.push(user)
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(PUBLISH_CONCURRENCY, users.length) }, worker))
-    return failed
+  async stop (): Promise<void> {
+    await this.task.stop()
   }
 
-  private async idle (ms: number, signal: AbortSignal): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms)
-      function done (): void {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', done)
-        resolve()
-      }
-      this.wake = done
-      signal.addEventListener('abort', done, { once: true })
-    })
-    this.wake = undefined
+  /** One run: everything queued (plus everyone when a refresh is due); failures stay queued. */
+  private async drain (): Promise<boolean> {
+    if (this.deps.now() >= this.nextRefreshAtMs) {
+      for (const user of this.deps.everyone()) this.queued.add(user)
+      this.nextRefreshAtMs = this.deps.now() + REFRESH_MS
+    }
+    const batch = [...this.queued]
+    this.queued.clear()
+    const taken = await mapBounded(batch, PUBLISH_CONCURRENCY, async (user) => await this.deps.publish(user).catch(() => false))
+    const failed = batch.filter((_, i) => taken[i] !== true)
+    if (failed.length === 0) return false
+    for (const user of failed) this.queued.add(user)
+    // The task retries after its backoff: the owners that failed are busy or just changed.
+    throw new ReboundError('UNAVAILABLE', `${failed.length} presence records not taken by their owners`)
   }
 }

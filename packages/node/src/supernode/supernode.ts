@@ -8,7 +8,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import {
   ClientFrame, FramedStream, MESH_PROTOCOL, MeshRequest, MeshResponse, ReboundError, RequestChannel, SESSION_PROTOCOL,
-  TokenBucket, describeError, errorCodeOf, errorReply, peekTicket, serveRequests, sleep, verifyCertificate, verifyTicket,
+  TokenBucket, describeError, errorCodeOf, errorReply, mapBounded, peekTicket, serveRequests, sleep, verifyCertificate, verifyTicket,
   type ChatMessage, type Logger, type MeshCall, type SupernodeClass, type SupernodeEntry
 } from '@rebound/protocol'
 import { Backoff } from '../backoff.js'
@@ -81,7 +81,6 @@ export class Supernode {
   private readonly stopController = new AbortController()
   private loop: Promise<void> | undefined
   private readonly publishQueue: PublishQueue
-  private publishing: Promise<void> | undefined
 
   constructor (private readonly init: SupernodeInit, private readonly deps: SupernodeDeps) {
     this.registry = new RegistryClient(deps.node, init.loginServers, deps.random)
@@ -94,7 +93,9 @@ export class Supernode {
         return session === undefined ? true : await this.publish(session)
       },
       everyone: () => this.sessions.keys(),
-      now: deps.now
+      now: deps.now,
+      random: deps.random,
+      log: deps.log
     })
     if (init.certificate !== undefined) {
       this.certificate = init.certificate
@@ -124,7 +125,7 @@ export class Supernode {
     this.deps.node.addEventListener('peer:connect', this.onConnect)
     this.loop = this.registryLoop(this.stopController.signal)
     this.monitor = this.monitorLoop(this.stopController.signal)
-    this.publishing = this.publishQueue.run(this.stopController.signal)
+    this.publishQueue.start()
   }
 
   async stop (): Promise<void> {
@@ -136,7 +137,7 @@ export class Supernode {
     for (const channel of this.probeChannels.values()) channel.close()
     await this.loop
     await this.monitor
-    await this.publishing
+    await this.publishQueue.stop()
   }
 
   // ---- frozen supernodes: probe the ring successors (ring-monitor.ts) ----
@@ -399,18 +400,10 @@ export class Supernode {
    */
   async lookupMany (users: readonly string[], deadlineMs: number): Promise<Array<{ user: string, supernode: string | null }>> {
     const deadlineAtMs = this.deps.now() + deadlineMs
-    const results: Array<{ user: string, supernode: string | null }> = users.map((user) => ({ user, supernode: null }))
-    let next = 0
-    const worker = async (): Promise<void> => {
-      // Bounded: each worker takes the next user until all are taken.
-      while (next < results.length) {
-        const result = results[next++] as { user: string, supernode: string | null }
-        const local = this.sessions.has(result.user) ? this.self : undefined
-        result.supernode = local ?? (await this.lookup(result.user, deadlineAtMs))?.supernode ?? null
-      }
-    }
-    await Promise.all(Array.from({ length: Math.min(LOOKUP_CONCURRENCY, results.length) }, worker))
-    return results
+    return await mapBounded(users, LOOKUP_CONCURRENCY, async (user) => {
+      const supernode = this.sessions.has(user) ? this.self : (await this.lookup(user, deadlineAtMs))?.supernode ?? null
+      return { user, supernode }
+    })
   }
 
   // ---- routing ----

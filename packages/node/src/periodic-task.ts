@@ -6,7 +6,7 @@
  * more work (it stopped at its per-run bound) is followed by another after MORE_DELAY_MS.
  */
 import { describeError, errorCodeOf, sleep, type Logger } from '@rebound/protocol'
-import { Backoff } from '../backoff.js'
+import { Backoff } from './backoff.js'
 
 /** Pause between runs while a task still has work beyond its per-run bound: lets others run. */
 export const MORE_DELAY_MS = 20
