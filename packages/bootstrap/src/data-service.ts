@@ -45,9 +45,11 @@ export function dataService (init: DataServiceInit, deps: DataServiceDeps): (req
       case 'contacts-put':
         return { type: 'contacts-stored', storeId, ...data.putContacts(user, req.records, { lockWaitMs }) }
       case 'mailbox-put': {
-        const forged = req.messages.find((m) => m.from !== user)
+        // Its sender puts a message (offline recipient, archive of a delivery); its recipient
+        // archives its own inbox. Nobody else may write a message into anyone's mailbox.
+        const forged = req.messages.find((m) => m.from !== user && m.to !== user)
         if (forged !== undefined) {
-          throw new ReboundError('NOT_AUTHORIZED', `${user} can only mailbox messages from ${user}, not from ${forged.from}`, { user, from: forged.from })
+          throw new ReboundError('NOT_AUTHORIZED', `${user} can only mailbox messages from or to ${user}, not from ${forged.from} to ${forged.to}`, { user, from: forged.from, to: forged.to })
         }
         return { type: 'mailbox-stored', storeId, ...data.putMailbox(req.messages, { lockWaitMs }) }
       }

@@ -167,7 +167,8 @@ export class LoginServer {
       addrs: this.node?.getMultiaddrs().map(String) ?? [],
       pid: process.pid,
       startedAtMs: this.startedAtMs,
-      supernodes: this.supernodes?.count() ?? 0
+      supernodes: this.supernodes?.count() ?? 0,
+      ...(this.store === undefined ? {} : { storeId: this.store.data.storeId })
     }
   }
 

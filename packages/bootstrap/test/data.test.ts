@@ -211,6 +211,14 @@ describe('/rebound/data on a real login server', () => {
     assert.equal(value('type="contacts-get",result="TICKET_PEER_MISMATCH"'), 1)
     assert.equal(value('type="contacts-put",result="TICKET_INVALID"'), 1)
   })
+
+  test('a recipient archives its own inbox: mailbox-put of a message from bob to alice with alice\'s ticket is stored', async () => {
+    const received: ChatMessage = { id: 'b2a-archived', from: 'bob', to: 'alice', body: 'delivered live, archived by alice', sentAtMs: Date.now() }
+    const reply = await data(alice, { type: 'mailbox-put', ticket: aliceTicket, messages: [received] })
+    assert.equal(reply.type, 'mailbox-stored', JSON.stringify(reply))
+    const got = StoreUserData.parse(await (await getData('alice', `Bearer ${OPERATOR_TOKEN}`)).json())
+    assert.ok(got.mailbox.includes('b2a-archived'))
+  })
 })
 
 /**

@@ -1,14 +1,16 @@
 /**
  * `rebound compare <scenario>`: the same scenario with the same seed, first with every process in
  * the `naive` profile (the 2007 behaviour), then `defended`, one run folder each, and a table with
- * a column per profile. The exit code is the defended run's: the naive run is expected to fail.
+ * a column per profile, and a report.html with both runs on the same charts. The exit code is the
+ * defended run's: the naive run is expected to fail.
  */
 import { randomInt } from 'node:crypto'
 import { join, resolve } from 'node:path'
-import { writeFileDurable, type Profile } from '@rebound/protocol'
+import { describeError, writeFileDurable, type Profile } from '@rebound/protocol'
 import type { CompareOptions } from './options.js'
 import { MAX_SEED } from './prng.js'
 import type { Report } from './report.js'
+import { writeCompareHtml } from './report/write.js'
 import { EXIT_INTERRUPTED, runScenario, type RunResult } from './run.js'
 import type { Scenario } from './scenarios/scenario.js'
 import { formatAttempts, formatMs, formatValue } from './summary.js'
@@ -79,8 +81,12 @@ export async function runCompare (init: CompareInit): Promise<CompareResult> {
   }
   const path = join(outDir, COMPARE_FILE)
   await writeFileDurable(path, JSON.stringify(compare, null, 2) + '\n', 0o644)
+  // compare.json is the record; a renderer bug must not cost the comparison its exit code.
+  const html = await writeCompareHtml(outDir, compare, results.map((r) => ({ profile: r.profile, report: r.result.report })))
+    .then((htmlPath) => `both runs on the same charts: ${htmlPath}`, (err: unknown) => `report.html not written: ${describeError(err)}`)
   init.print(formatCompare(compare.profiles, rows))
   init.print(`compare: ${compare.ok ? 'PASS' : 'FAIL'} (the defended run's objectives decide), ${path}`)
+  init.print(`         ${html}`)
   const interrupted = results.some((r) => r.result.exitCode === EXIT_INTERRUPTED)
   return { compare, path, exitCode: interrupted ? EXIT_INTERRUPTED : defended?.result.exitCode ?? 1 }
 }

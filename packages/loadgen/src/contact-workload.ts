@@ -136,13 +136,23 @@ export class ContactWorkload {
       this.counters.skipped++
       return
     }
-    const peer = this.deps.prng.pick(idle)
+    if (!this.issue(this.deps.prng.pick(idle))) this.counters.skipped++
+  }
+
+  /**
+   * One change for each of `peers` without one in flight, now, besides the steady rate (a
+   * scenario's writes in flight at its trigger); bounded by the peers given. Returns how many.
+   */
+  burst (peers: readonly WorkloadPeer[]): number {
+    let issued = 0
+    for (const peer of peers) if (!this.busy.has(peer.user) && this.issue(peer)) issued++
+    return issued
+  }
+
+  private issue (peer: WorkloadPeer): boolean {
     const model = this.modelOf(peer.user)
     const choice = chooseContactOp(this.deps.prng, peer.user, this.init.users, model, this.seq + 1)
-    if (choice === null) {
-      this.counters.skipped++
-      return
-    }
+    if (choice === null) return false
     this.seq++
     this.busy.add(peer.user)
     const change = this.change(peer, choice, model).finally(() => {
@@ -150,6 +160,7 @@ export class ContactWorkload {
       this.inFlight.delete(change)
     })
     this.inFlight.add(change)
+    return true
   }
 
   private modelOf (user: string): ContactModel {

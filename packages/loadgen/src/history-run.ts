@@ -4,9 +4,10 @@
  * check the history against them. The result is report.json's `history` and decides the
  * `no-lost-writes` objective of every scenario.
  */
-import type { Logger } from '@rebound/protocol'
+import type { DeviceDataStatus, Logger } from '@rebound/protocol'
 import { NO_LOST_WRITES, checkHistory, historyObjective } from './history/checker.js'
 import type { History } from './history/history.js'
+import { inFlightAt, type InFlightAtTrigger } from './history/in-flight.js'
 import type { HistoryCheck } from './history/result.js'
 import { readFinalState } from './final-reads.js'
 import type { Objective } from './scenarios/scenario.js'
@@ -22,6 +23,8 @@ export interface HistoryReport extends HistoryCheck {
   /** Every outbox drained before the reads; false: the settle gave up at its bound (see `left`). */
   drained: boolean
   left: SettleLeft
+  /** The writes the scenario's trigger caught in flight (absent when it has no single trigger). */
+  atTrigger?: InFlightAtTrigger
 }
 
 /** The objective when the history could not be checked (the run was cut short): not shown kept. */
@@ -29,6 +32,8 @@ export const NOT_CHECKED: Objective = { name: NO_LOST_WRITES, ok: false, value: 
 
 export interface HistoryRunInit {
   peers: readonly WorkloadPeer[]
+  /** When the scenario's trigger struck, if it did. */
+  triggerAtMs?: number | undefined
   /** Base URLs of the login servers' HTTP ports. */
   loginServers: readonly string[]
   operatorToken: string
@@ -38,6 +43,8 @@ export interface HistoryRunDeps {
   history: History
   /** Keyed by process name. */
   isRunning: (name: string) => boolean
+  /** A peer's user-data status as last observed, keyed by peer name (the settle waits for a store's restoration). */
+  deviceData?: (name: string) => DeviceDataStatus | null | undefined
   signal: AbortSignal
   log: Logger
   setPhase: (phase: string) => void
@@ -46,12 +53,17 @@ export interface HistoryRunDeps {
 /** Settle, read and check; undefined when the run was interrupted meanwhile. */
 export async function checkRunHistory (init: HistoryRunInit, deps: HistoryRunDeps): Promise<HistoryReport | undefined> {
   deps.setPhase('settle')
-  const settled = await settle({ peers: init.peers }, deps)
+  const settled = await settle({ peers: init.peers, loginServers: init.loginServers }, deps)
   if (deps.signal.aborted) return undefined
   deps.setPhase('check')
   const state = await readFinalState(init, deps)
   const check = checkHistory(deps.history, state)
-  const report: HistoryReport = { ...check, operations: deps.history.operations().length, ...settled }
+  const report: HistoryReport = {
+    ...check,
+    operations: deps.history.operations().length,
+    ...settled,
+    ...(init.triggerAtMs === undefined ? {} : { atTrigger: inFlightAt(deps.history, init.triggerAtMs) })
+  }
   deps.log.info({ ok: check.ok, lost: check.lost, duplicated: check.duplicated, unexpected: check.unexpected, unknown: check.unknown, unreadable: check.unreadable }, 'history checked')
   return report
 }

@@ -13,6 +13,7 @@ export const MAX_MESSAGE_RATE_PER_S = 1000
 /** Each change is a commit in the shared store: well below the message rate's bound. */
 export const MAX_CONTACT_RATE_PER_S = 100
 export const DRIVERS = ['process'] as const
+export const WIPE_TARGETS = ['store', 'device'] as const
 /**
  * rebound-node's own --orphan-window-ms default; the cluster passes W to its supernodes explicitly,
  * so that the run's objectives (W + 10 s) are judged against the W the supernodes really advertise.
@@ -51,6 +52,8 @@ export const RUN_OPTIONS: OptionSpecs = {
   'orphan-window-ms': { type: 'string', description: 'orphan window W the supernodes advertise: orphans re-home after U(0, W)', default: String(DEFAULT_ORPHAN_WINDOW_MS) },
   'add-supernodes': { type: 'string', description: 'decapitate, freeze: operator supernodes added after the trigger (the mega-supernode lever)', default: '0' },
   'add-after-ms': { type: 'string', description: 'how long after the trigger the added supernodes start', default: '0' },
+  target: { type: 'string', description: `wipe: what loses its data, ${WIPE_TARGETS.join(' | ')}`, default: 'device' },
+  'wipe-fraction': { type: 'string', description: 'wipe --target device: share of peer processes (peers, or swarms) whose data directory is erased, 0..1', default: '0.3' },
   'warmup-ms': { type: 'string', description: 'steady traffic after all peers attached, before the trigger', default: '15000' },
   'observe-ms': { type: 'string', description: 'longest wait for recovery after the trigger', default: '90000' },
   'message-rate': { type: 'string', description: 'messages per second offered by the workload', default: '4' },
@@ -80,6 +83,8 @@ export const RunOptionsObject = z.object({
   eligibleFraction: decimal(0, 1).default(0.1),
   addSupernodes: wholeNumber(0, MAX_NODES).default(0),
   addAfterMs: wholeNumber(0, MAX_DURATION_MS).default(0),
+  target: z.enum(WIPE_TARGETS).default('device'),
+  wipeFraction: decimal(0, 1).default(0.3),
   warmupMs: wholeNumber(0, MAX_DURATION_MS).default(15_000),
   observeMs: wholeNumber(1000, MAX_DURATION_MS).default(90_000),
   messageRate: decimal(0, MAX_MESSAGE_RATE_PER_S).default(4),

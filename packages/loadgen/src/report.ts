@@ -12,6 +12,7 @@ import type { RunOptions } from './options.js'
 import type { RecoveryFigures } from './recovery.js'
 import type { KillRecord, Objective, ProcessKill } from './scenarios/scenario.js'
 import type { SupernodeFailureReport } from './scenarios/supernode-failure-report.js'
+import type { WipeReport } from './scenarios/wipe-report.js'
 import type { TimelineSample } from './timeline.js'
 
 export const REPORT_FILE = 'report.json'
@@ -55,6 +56,8 @@ export interface Report {
   }
   /** decapitate and freeze: supernodes hit, orphans, survivors, load, messages after recovery. */
   supernodeFailure?: SupernodeFailureReport
+  /** wipe: what was erased (store or devices) and how fast the data came back. */
+  wipe?: WipeReport
   logins: LoginCounters
   messages: MessagesReport
   /**
@@ -68,6 +71,11 @@ export interface Report {
   /** Why the run could not complete (cluster did not come up, interrupted, ...), else null. */
   error: string | null
   interrupted: boolean
+  /**
+   * When the trigger hit (first kill, or the supernodes' kill or freeze), in the timeline's seconds
+   * since the start; null when the run never reached it. Absent in reports older than the field.
+   */
+  triggerAtS?: number | null
   timeline: TimelineSample[]
   timelineTruncated: boolean
   unexpectedExits: ExitRecord[]

@@ -20,8 +20,11 @@ import { httpUrl, layoutCluster, peerProcesses, type ClusterSize } from './layou
 import { Observer } from './observer.js'
 import type { RunOptions } from './options.js'
 import { MAX_SEED, createPrng } from './prng.js'
+import { usageProcesses } from './proc-usage.js'
 import { loginsOfferedSince, meanAttempts, processKills } from './recovery.js'
 import { reproduceCommand, writeReport, type Report } from './report.js'
+import { triggerAtS } from './report/trigger.js'
+import { writeRunArtifacts } from './report/write.js'
 import type { Objective, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/scenario.js'
 import { PROGRESS_PERIOD_MS, PROGRESS_RATE_WINDOW_S, formatSummary, progressLine } from './summary.js'
 import { Timeline, type ChaosCounters } from './timeline.js'
@@ -132,7 +135,9 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     peerNames: peers.map((m) => m.name),
     messages: () => workload.counters,
     chaos,
-    processesRunning: () => driver.runningCount()
+    processesRunning: () => driver.runningCount(),
+    // `cluster` is constructed below, before the timeline starts sampling.
+    usage: { processes: () => usageProcesses(members, cluster.addedMembers()), pid: (name) => driver.pid(name) }
   }, startMs)
   const printProgress = (): void => {
     print(progressLine({
@@ -182,8 +187,8 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     if (!clusterReady || controller.signal.aborted) return
     try {
       historyReport = await checkRunHistory(
-        { peers: workloadPeers, loginServers: cluster.byRole('login-server').map((m) => httpUrl(m.ip)), operatorToken: cluster.operatorToken },
-        { history, isRunning: (name) => driver.isRunning(name), signal: controller.signal, log: log.child({ component: 'history' }), setPhase }
+        { peers: workloadPeers, loginServers: cluster.byRole('login-server').map((m) => httpUrl(m.ip)), operatorToken: cluster.operatorToken, triggerAtMs: outcome?.triggerAtMs },
+        { history, isRunning: (name) => driver.isRunning(name), deviceData: (name) => observer.node(name)?.status?.data, signal: controller.signal, log: log.child({ component: 'history' }), setPhase }
       )
     } catch (err) {
       log.error({ err: describeError(err) }, 'history check failed')
@@ -199,8 +204,13 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     setPhase('warmup')
     await sleep(options.warmupMs, controller.signal)
     if (!controller.signal.aborted) {
+      const byName = new Map(workloadPeers.map((peer) => [peer.name, peer]))
+      const burstWrites = (names: readonly string[]): { sends: number, contacts: number } => {
+        const attached = names.filter((name) => observer.isAttached(name)).flatMap((name) => byName.get(name) ?? [])
+        return { sends: workload.burst(attached), contacts: contactWorkload.burst(attached) }
+      }
       const ctx: ScenarioContext = {
-        options, cluster, driver, observer, workload, prng, chaos, signal: controller.signal, setPhase, log: log.child({ component: scenario.name })
+        options, cluster, driver, observer, workload, burstWrites, prng, chaos, signal: controller.signal, setPhase, log: log.child({ component: scenario.name })
       }
       outcome = await scenario.run(ctx)
     }
@@ -226,9 +236,15 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     clusterObjective: { name: 'cluster-ready', ok: clusterReady, value: peers.filter((m) => (observer.node(m.name)?.attachHistory.length ?? 0) > 0).length, limit: peers.length }
   })
   const reportPath = await writeReport(outDir, report)
-  log.info({ ok: report.ok, reportPath }, 'run finished')
+  // report.json is the record; a renderer bug must not cost the run its verdict or exit code.
+  const artifacts = await writeRunArtifacts(outDir, report).catch((err: unknown) => {
+    log.error({ err: describeError(err) }, 'report.html or junit.xml not written')
+    print(`report.html / junit.xml not written: ${describeError(err)}`)
+    return undefined
+  })
+  log.info({ ok: report.ok, reportPath, ...artifacts }, 'run finished')
   log.flush()
-  print(formatSummary(report, reportPath))
+  print(formatSummary(report, reportPath, artifacts))
   return { report, reportPath, exitCode: interrupted ? EXIT_INTERRUPTED : report.ok ? EXIT_OK : EXIT_FAILED }
 }
 
@@ -294,6 +310,7 @@ function assembleReport (p: ReportParts): Report {
     peersPerProcess: options.peersPerProcess,
     recovery: recoveryOf(p),
     ...(p.outcome?.supernodeFailure === undefined ? {} : { supernodeFailure: p.outcome.supernodeFailure }),
+    ...(p.outcome?.wipe === undefined ? {} : { wipe: p.outcome.wipe }),
     logins: p.observer.loginTotals(),
     messages,
     ...(p.history === undefined ? {} : { history: p.history }),
@@ -301,6 +318,9 @@ function assembleReport (p: ReportParts): Report {
     ok: p.error === null && objectives.every((o) => o.ok),
     error: p.error,
     interrupted: p.interrupted,
+    triggerAtS: triggerAtS({
+      startedAt: p.startedAt.toISOString(), triggerAtMs: p.outcome?.triggerAtMs, supernodeFailure: p.outcome?.supernodeFailure, recovery: { kills: p.outcome?.kills ?? [] }
+    }),
     timeline: p.timeline.samples,
     timelineTruncated: p.timeline.truncated,
     unexpectedExits,

@@ -3,8 +3,10 @@
  * goes, and a summary with a PASS/FAIL per objective at the end.
  */
 import type { HistoryReport } from './history-run.js'
+import type { InFlightAtTrigger } from './history/in-flight.js'
 import type { Report } from './report.js'
 import { supernodeFailureLines } from './supernode-summary.js'
+import { wipeLines } from './scenarios/wipe-report.js'
 
 export const PROGRESS_PERIOD_MS = 5000
 /** Seconds averaged for the rates in a progress line. */
@@ -54,16 +56,28 @@ export function historyLines (h: HistoryReport | undefined): string[] {
   const { send, contact } = h.perKind
   const settled = h.drained
     ? `settled in ${formatMs(h.settledMs)} (outboxes drained)`
-    : `not drained after ${formatMs(h.settledMs)} (pending ${h.left.pending}, unarchived ${h.left.unarchived}, unfetched ${h.left.unfetched}, unanswered ${h.left.unanswered})`
+    : `not drained after ${formatMs(h.settledMs)} (pending ${h.left.pending}, unarchived ${h.left.unarchived}, unfetched ${h.left.unfetched}, unanswered ${h.left.unanswered}, unsynced ${h.left.unsynced})`
   const unchecked = [h.unreadable > 0 ? `unreadable ${h.unreadable}` : '', h.dropped > 0 ? `dropped ${h.dropped}` : ''].filter((s) => s !== '')
   return [
     `  history     ok ${h.ok} of ${h.operations} operations acknowledged (sends ${send.ok}, contact changes ${contact.ok}), failed ${h.failed}`,
     `              lost ${h.lost}, duplicated ${h.duplicated}, unexpected ${h.unexpected}, unknown ${h.unknown.present + h.unknown.absent} (present ${h.unknown.present}, absent ${h.unknown.absent})`,
-    `              ${settled}${unchecked.length === 0 ? '' : `; ${unchecked.join(', ')}`}`
+    `              ${settled}${unchecked.length === 0 ? '' : `; ${unchecked.join(', ')}`}`,
+    ...(h.atTrigger === undefined ? [] : [inFlightLine(h.atTrigger)])
   ]
 }
 
-export function formatSummary (report: Report, reportPath: string): string {
+function inFlightLine (t: InFlightAtTrigger): string {
+  const { ok, failed, unknown } = t.outcomes
+  return `              in flight at the trigger ${t.send + t.contact} (sends ${t.send}, contact changes ${t.contact}): then ok ${ok}, failed ${failed}, unknown ${unknown}`
+}
+
+/** The files a run writes beside report.json (report/write.ts); absent when they could not be written. */
+export interface SummaryArtifacts {
+  html: string
+  junit: string
+}
+
+export function formatSummary (report: Report, reportPath: string, artifacts?: SummaryArtifacts): string {
   const { recovery, logins, messages, cluster } = report
   const lines: string[] = []
   lines.push('')
@@ -75,6 +89,8 @@ export function formatSummary (report: Report, reportPath: string): string {
   lines.push(`  cluster     ${cluster.loginServers} login servers, ${cluster.supernodes} supernodes, ${cluster.peers} peers${swarms}`)
   if (report.supernodeFailure !== undefined) {
     lines.push(...supernodeFailureLines(report.supernodeFailure, formatMs))
+  } else if (report.wipe?.target === 'store') {
+    // Nothing was killed but the login servers: what counts is the store's restoration.
   } else if (report.error !== null && recovery.kills.length === 0) {
     lines.push('  recovery    not measured (the run ended before its trigger)')
   } else {
@@ -86,6 +102,7 @@ export function formatSummary (report: Report, reportPath: string): string {
     lines.push('              ' + cells.map(([, ms]) => formatMs(ms).padEnd(10)).join(''))
     lines.push(`              logins during recovery ${recovery.loginsOffered}, attempts per restarted peer ${formatAttempts(recovery.attemptsPerClient)}`)
   }
+  if (report.wipe !== undefined) lines.push(...wipeLines(report.wipe, formatMs))
   lines.push(`  logins      offered ${logins.offered}, accepted ${logins.accepted}, rejected ${logins.rejected}, failed ${logins.failed}`)
   const codes = Object.entries(messages.failedByCode).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ')
   lines.push(`  messages    sent ${messages.sent}, delivered ${messages.delivered}, failed ${messages.failed}${codes === '' ? '' : ` (${codes})`}`)
@@ -98,6 +115,10 @@ export function formatSummary (report: Report, reportPath: string): string {
     lines.push(`    ${o.ok ? 'PASS' : 'FAIL'}  ${o.name.padEnd(24)} ${formatValue(o.name, o.value)} (limit ${formatValue(o.name, o.limit)})`)
   }
   lines.push(`  report      ${reportPath}`)
+  if (artifacts !== undefined) {
+    lines.push(`              ${artifacts.html} (open in a browser)`)
+    lines.push(`              ${artifacts.junit}`)
+  }
   lines.push(`  logs        ${report.logsDir}`)
   lines.push(`  reproduce   ${report.reproduce}`)
   lines.push('')

@@ -4,10 +4,14 @@
  */
 import { sleep } from '@rebound/protocol'
 import type { LoginCounters, Observer } from './observer.js'
+import { ProcUsage, type ProcUsageDeps, type UsageByRole } from './proc-usage.js'
 import type { MessageCounters } from './workload.js'
 
 export const SAMPLE_PERIOD_MS = 1000
-/** One hour of samples; a longer run keeps its first hour (the report says so via `truncated`). */
+/**
+ * One hour of samples; a longer run keeps its first hour (the report says so via `truncated`).
+ * A sample is bounded too: a fixed set of fields plus at most one usage entry per role.
+ */
 export const MAX_TIMELINE_SAMPLES = 3600
 
 export interface TimelineSample {
@@ -27,6 +31,13 @@ export interface TimelineSample {
   /** Cumulative. */
   restarted: number
   processesRunning: number
+  /**
+   * CPU (cores) and resident memory (MiB) of the running processes by role, over the second before
+   * the sample. Absent where /proc cannot be read, and in reports older than it.
+   */
+  usage?: UsageByRole
+  /** Running processes left out of `usage` by MAX_USAGE_PROCESSES; absent when none were. */
+  usageSkipped?: number
 }
 
 /** Peers the scenario took down and brought back (a killed swarm counts every peer it hosts). */
@@ -41,6 +52,8 @@ export interface TimelineSources {
   messages: () => MessageCounters | undefined
   chaos: ChaosCounters
   processesRunning: () => number
+  /** The processes to measure CPU and memory of, with their pids; without it no usage is sampled. */
+  usage?: ProcUsageDeps
 }
 
 export class Timeline {
@@ -52,10 +65,12 @@ export class Timeline {
   private lastMessages = { sent: 0, delivered: 0, failed: 0 }
   private readonly controller = new AbortController()
   private loopDone: Promise<void> = Promise.resolve()
+  private readonly usage: ProcUsage | undefined
 
   constructor (sources: TimelineSources, startMs: number) {
     this.sources = sources
     this.startMs = startMs
+    this.usage = sources.usage === undefined ? undefined : new ProcUsage({ startMs }, sources.usage)
   }
 
   start (): void {
@@ -98,6 +113,11 @@ export class Timeline {
       killed: chaos.killed,
       restarted: chaos.restarted,
       processesRunning: this.sources.processesRunning()
+    }
+    if (this.usage !== undefined) {
+      const usage = this.usage.sample(nowMs)
+      if (Object.keys(usage).length > 0) sample.usage = usage
+      if (this.usage.skipped > 0) sample.usageSkipped = this.usage.skipped
     }
     this.lastLogins = { ...logins }
     this.lastMessages = { sent: messages.sent, delivered: messages.delivered, failed: messages.failed }

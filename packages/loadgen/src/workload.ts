@@ -141,16 +141,28 @@ export class Workload {
       this.counters.skipped++
       return
     }
-    const sender = this.deps.prng.pick(senders)
+    if (!this.issue(this.deps.prng.pick(senders))) this.counters.skipped++
+  }
+
+  /**
+   * Send one message from each of `senders` now, besides the steady rate (a scenario's writes in
+   * flight at its trigger); bounded by the senders given. Returns how many were sent: a sender
+   * without an attached contact sends nothing.
+   */
+  burst (senders: readonly WorkloadPeer[]): number {
+    let issued = 0
+    for (const sender of senders) if (this.issue(sender)) issued++
+    return issued
+  }
+
+  private issue (sender: WorkloadPeer): boolean {
     const reachable = (this.init.contacts.get(sender.user) ?? [])
       .filter((user) => { const peer = this.byUser.get(user); return peer !== undefined && this.deps.isAttached(peer.name) })
-    if (reachable.length === 0) {
-      this.counters.skipped++
-      return
-    }
+    if (reachable.length === 0) return false
     const to = this.deps.prng.pick(reachable)
     const send = this.send(sender, to).finally(() => { this.inFlight.delete(send) })
     this.inFlight.add(send)
+    return true
   }
 
   private async send (sender: WorkloadPeer, to: string): Promise<void> {

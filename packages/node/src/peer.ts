@@ -106,7 +106,8 @@ export class Peer {
       ticket: () => this.agent?.ticket ?? null,
       route: async (message, deadlineMs) => await (this.agent?.send(message, deadlineMs) ?? { ok: false, code: 'UNAVAILABLE' }),
       attached: () => this.agent?.state === 'attached',
-      deliver: (message) => this.received(message)
+      inbox,
+      deliver: (message, storeId) => this.received(message, storeId)
     })
     this.data = data
     this.agent = new ClientAgent(
@@ -125,9 +126,9 @@ export class Peer {
     if (config.eligible) this.offerToServe()
   }
 
-  /** A message fetched from the server mailbox: into the inbox (once per id). */
-  private received (message: ChatMessage): boolean {
-    const fresh = this.inbox?.put(message, this.now()) ?? false
+  /** A message fetched from store `storeId`'s mailbox: into the inbox (once per id), held there already. */
+  private received (message: ChatMessage, storeId: string): boolean {
+    const fresh = this.inbox?.put(message, this.now(), storeId) ?? false
     if (fresh) {
       this.metrics.counters.messagesReceived++
       this.metrics.received.inc()
@@ -290,7 +291,9 @@ export class Peer {
       supernodeClass: sn === undefined ? null : sn.supernodeClass,
       clients: sn?.sessions.size ?? null,
       capacity: sn === undefined ? null : this.config.capacity,
-      counters: this.metrics.counters
+      counters: this.metrics.counters,
+      // A stopped peer's stores are closed: its data status is not known any more.
+      data: this.stopped === undefined ? (this.data?.status() ?? null) : null
     }
   }
 }

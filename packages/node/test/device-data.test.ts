@@ -18,8 +18,10 @@ import {
   type ChatMessage, type ContactRecord, type ReboundError
 } from '@rebound/protocol'
 import { Inbox, NodeConfigSchema, Peer } from '../src/index.js'
+import { INBOX_FILE } from '../src/client/inbox.js'
 import { Contacts } from '../src/data/contacts.js'
 import { DEVICE_STORE_FILE, DeviceStore } from '../src/data/device-store.js'
+import { InboxArchive } from '../src/data/inbox-archive.js'
 import { MailboxSync } from '../src/data/mailbox-sync.js'
 import { MAX_RESENDS_PER_PASS, Outbox, type Router } from '../src/data/outbox.js'
 import { PeriodicTask } from '../src/periodic-task.js'
@@ -313,32 +315,44 @@ function outbox (server: FakeDataStore, store: DeviceStore, route: Router, attac
   return o
 }
 
-test('send: delivered when routed; mailboxed when the recipient is offline; otherwise pending and resent by the pass', async () => {
+test('send: acknowledged once the store holds it, routed (delivered) or not (mailboxed); otherwise pending and resent by the pass', async () => {
   const server = new FakeDataStore()
   const store = new DeviceStore(await freshDir())
-  const online = new Set(['bob'])
+  const online = new Set(['bob', 'dave', 'erin'])
   let fail = true
   const routed: string[] = []
   const route: Router = async (m) => {
     routed.push(m.id)
     if (m.to === 'dave' && fail) return { ok: false, code: 'TIMEOUT' }
-    return online.has(m.to) || m.to === 'dave' ? { ok: true } : { ok: false, code: 'RECIPIENT_OFFLINE' }
+    return online.has(m.to) ? { ok: true } : { ok: false, code: 'RECIPIENT_OFFLINE' }
   }
   const o = outbox(server, store, route)
   assert.deepEqual(await o.submit(msg('m1', 'alice', 'bob'), 5000), { ok: true })
   assert.deepEqual(await o.submit(msg('m2', 'alice', 'carol'), 5000), { ok: true })
   assert.deepEqual(server.mailboxIds('carol'), ['m2'])
-  assert.deepEqual(await o.submit(msg('m3', 'alice', 'dave'), 5000), { ok: false, code: 'TIMEOUT', pending: true })
-  assert.deepEqual(store.outbox.views().map((v) => [v.id, v.state, v.archived]), [['m1', 'delivered', false], ['m2', 'mailboxed', true], ['m3', 'pending', false]])
+  // Routing timed out and the store refused: not in two failure domains, so not acknowledged.
+  server.failures.push('UNAVAILABLE')
+  assert.deepEqual(await o.submit(msg('m3', 'alice', 'dave'), 5000), { ok: false, code: 'UNAVAILABLE', pending: true })
+  // Routed, but the store refused: delivered to one device only, still not acknowledged.
+  server.failures.push('UNAVAILABLE')
+  assert.deepEqual(await o.submit(msg('m4', 'alice', 'erin'), 5000), { ok: false, code: 'UNAVAILABLE', pending: true })
+  // Routing timed out but the store holds it: acknowledged; the recipient will fetch it.
+  assert.deepEqual(await o.submit(msg('m5', 'alice', 'dave'), 5000), { ok: true })
+  assert.deepEqual(store.outbox.views().map((v) => [v.id, v.state, v.archived]), [
+    ['m1', 'delivered', true], ['m2', 'mailboxed', true], ['m3', 'pending', false], ['m4', 'delivered', false], ['m5', 'mailboxed', true]
+  ])
+  assert.deepEqual(server.mailboxIds('bob'), ['m1'], 'a delivered message is in the store too: the server copy of the inbox')
   // A retry of an acknowledged message answers ok without routing it again.
   const before = routed.length
   assert.deepEqual(await o.submit(msg('m1', 'alice', 'bob'), 5000), { ok: true })
   assert.equal(routed.length, before)
   fail = false
   assert.equal(await o.pass(), false)
-  assert.deepEqual(store.outbox.views().map((v) => [v.id, v.state, v.archived]), [['m1', 'delivered', true], ['m2', 'mailboxed', true], ['m3', 'delivered', true]])
-  assert.deepEqual(server.mailboxIds('bob'), ['m1'], 'delivered messages are archived: the server copy of the inbox')
-  assert.deepEqual(server.mailboxIds('dave'), ['m3'])
+  assert.deepEqual(store.outbox.views().map((v) => [v.id, v.state, v.archived]), [
+    ['m1', 'delivered', true], ['m2', 'mailboxed', true], ['m3', 'delivered', true], ['m4', 'delivered', true], ['m5', 'mailboxed', true]
+  ])
+  assert.deepEqual(server.mailboxIds('dave').sort(), ['m3', 'm5'])
+  assert.deepEqual(server.mailboxIds('erin'), ['m4'], 'the pass archives what the store refused')
   // An id reused for another message: a definite refusal, nothing stored.
   const refused = await o.submit({ ...msg('m1', 'alice', 'bob'), body: 'not the same' }, 5000)
   assert.deepEqual(refused, { ok: false, code: 'BAD_REQUEST' })
@@ -372,7 +386,11 @@ test('the outbox pass is bounded: at most MAX_RESENDS_PER_PASS resends, and it s
   let routes = 0
   let up = false
   const o = outbox(server, store, async () => { routes++; return up ? { ok: true } : { ok: false, code: 'CLOSED' } })
-  for (let i = 0; i < MAX_RESENDS_PER_PASS + 10; i++) await o.submit(msg(`m${i}`, 'alice', 'bob'), 5000)
+  // Neither routed nor stored: every one stays pending.
+  for (let i = 0; i < MAX_RESENDS_PER_PASS + 10; i++) {
+    server.failures.push('UNAVAILABLE')
+    await o.submit(msg(`m${i}`, 'alice', 'bob'), 5000)
+  }
   routes = 0
   up = true
   assert.equal(await o.pass(), true, 'more left')
@@ -393,9 +411,10 @@ test('mailbox fetch: every page into the inbox once, high-water seq saved after,
   const senders = server.client('bob')
   for (let i = 0; i < 10; i++) await senders.mailboxPut([msg(`b${i}`, 'bob', 'alice')])
   await senders.mailboxPut([msg('other', 'bob', 'carol')])
-  const sync = new MailboxSync({ store, client: server.client('alice'), user: 'alice', deliver: (m) => inbox.put(m, Date.now()), log })
+  const sync = new MailboxSync({ store, client: server.client('alice'), user: 'alice', deliver: (m, storeId) => inbox.put(m, Date.now(), storeId), log })
   assert.equal(await sync.fetch(), false)
   assert.equal(inbox.count(), 10)
+  assert.equal(inbox.unarchivedCount(), 0, 'what came from the mailbox is held there: nothing to archive')
   assert.deepEqual(store.mailboxCursor(), { storeId: server.storeId, seq: 10 })
   const requests = server.requests
   assert.equal(await sync.fetch(), false)
@@ -410,6 +429,42 @@ test('mailbox fetch: every page into the inbox once, high-water seq saved after,
   assert.equal(server.mailboxIds('alice').length, 3, 'never deleted from the mailbox')
   inbox.close()
   store.close()
+})
+
+test('the inbox archive puts what the mailbox lacks, once; a new storeId makes it put everything again', async () => {
+  const server = new FakeDataStore(4)
+  const dir = await freshDir()
+  const inbox = new Inbox(dir)
+  // Delivered live (through the supernodes): in the inbox, in no mailbox yet.
+  for (let i = 0; i < 7; i++) inbox.put(msg(`live${i}`, 'bob', 'alice'), Date.now())
+  const archive = new InboxArchive({ inbox, client: server.client('alice'), log })
+  assert.equal(inbox.unarchivedCount(), 7)
+  assert.equal(await archive.pass(), false)
+  assert.equal(inbox.unarchivedCount(), 0)
+  assert.deepEqual(server.mailboxIds('alice').sort(), Array.from({ length: 7 }, (_, i) => `live${i}`).sort(), 'the recipient archives its own inbox (the sender may be gone)')
+  const requests = server.requests
+  assert.equal(await archive.pass(), false)
+  assert.equal(server.requests, requests, 'nothing left: no request')
+  server.wipe()
+  assert.equal(inbox.forgetArchivesOutside(server.storeId), 7)
+  await archive.pass()
+  assert.equal(server.mailboxIds('alice').length, 7, 'the wiped store gets the inbox back')
+  inbox.close()
+  // A reopened inbox keeps the flags (and an inbox file from before the column gets it added).
+  const again = new Inbox(dir)
+  assert.equal(again.unarchivedCount(), 0)
+  again.close()
+})
+
+test('an inbox written before archiving existed is opened: the column is added, every message to archive', async () => {
+  const dir = await freshDir()
+  const raw = new DatabaseSync(join(dir, INBOX_FILE))
+  raw.exec(`CREATE TABLE inbox (id TEXT PRIMARY KEY, from_user TEXT NOT NULL, to_user TEXT NOT NULL, body TEXT NOT NULL,
+    sent_at_ms INTEGER NOT NULL, received_at_ms INTEGER NOT NULL); INSERT INTO inbox VALUES ('old1', 'bob', 'alice', 'hi', 1, 2)`)
+  raw.close()
+  const inbox = new Inbox(dir)
+  assert.deepEqual(inbox.unarchived(10).map((m) => m.id), ['old1'])
+  inbox.close()
 })
 
 // ---- the background task ----

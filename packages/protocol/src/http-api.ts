@@ -25,6 +25,28 @@ export const NodeCounters = z.object({
 })
 export type NodeCounters = z.infer<typeof NodeCounters>
 
+/**
+ * A client's user data against the server store (docs/durability.md): which store its replies
+ * last named, and whether everything the device holds is in that store. A device is restored into
+ * store S when `storeId`, `contactsStoreId` and `mailboxStoreId` are all S and no contact and no
+ * inbox message is missing from S; the outbox's own state is in GET /outbox (`archived`).
+ */
+export const DeviceDataStatus = z.object({
+  /** The storeId of the last reply from the server store, in this process; null before the first. */
+  storeId: z.string().nullable(),
+  /** The store the contact table's synced flags refer to. */
+  contactsStoreId: z.string().nullable(),
+  /** Contact records the server store does not hold yet. */
+  contactsUnsynced: z.number(),
+  /** The first contacts sync has finished (POST /contacts is accepted). */
+  contactsReady: z.boolean(),
+  /** The store the mailbox cursor belongs to (the inbox is fetched from it). */
+  mailboxStoreId: z.string().nullable(),
+  /** Inbox messages without a copy in the current store's mailbox yet (the device archives them). */
+  inboxUnarchived: z.number()
+})
+export type DeviceDataStatus = z.infer<typeof DeviceDataStatus>
+
 export const NodeStatus = z.object({
   peerId: z.string(),
   pid: z.number(),
@@ -43,7 +65,9 @@ export const NodeStatus = z.object({
   supernodeClass: z.enum(['elected', 'operator']).nullable(),
   clients: z.number().nullable(),
   capacity: z.number().nullable(),
-  counters: NodeCounters
+  counters: NodeCounters,
+  /** Clients only (null on a supernode process); optional for nodes older than it. */
+  data: DeviceDataStatus.nullable().optional()
 })
 export type NodeStatus = z.infer<typeof NodeStatus>
 
@@ -122,7 +146,9 @@ export const LoginServerHealth = z.object({
   pid: z.number(),
   startedAtMs: z.number(),
   supernodes: z.number(),
-  profile: z.enum(['defended', 'naive']).optional()
+  profile: z.enum(['defended', 'naive']).optional(),
+  /** The shared store's storeId (a wiped and re-created store has a new one); optional for older servers. */
+  storeId: z.string().optional()
 })
 export type LoginServerHealth = z.infer<typeof LoginServerHealth>
 

@@ -12,6 +12,7 @@ import type { RecoveryFigures } from '../recovery.js'
 import type { ChaosCounters } from '../timeline.js'
 import type { Workload } from '../workload.js'
 import type { SupernodeFailureReport } from './supernode-failure-report.js'
+import type { WipeReport } from './wipe-report.js'
 
 export interface ScenarioContext {
   options: RunOptions
@@ -20,6 +21,11 @@ export interface ScenarioContext {
   observer: Observer
   /** The message workload, for counting a window of its sends apart (Workload.openWindow). */
   workload: Workload
+  /**
+   * Start a message and a contact change from each named peer (attached ones) now: the writes a
+   * trigger should catch in flight. Returns how many of each were started.
+   */
+  burstWrites: (peerNames: readonly string[]) => { sends: number, contacts: number }
   /** The run's root stream; a scenario forks its own named streams from it. */
   prng: Prng
   chaos: ChaosCounters
@@ -54,9 +60,13 @@ export interface ProcessKill {
 }
 
 export interface ScenarioOutcome {
+  /** When the trigger struck (the kill, the wipe, the freeze); the history counts the writes in flight then. */
+  triggerAtMs?: number
   /** Over the peers the trigger hit: killed peers (patch-tuesday) or orphaned ones (supernode scenarios). */
   recovery: RecoveryFigures
   kills: KillRecord[]
+  /** wipe: what was wiped and how fast the data came back. */
+  wipe?: WipeReport
   /** decapitate and freeze: what happened to the supernodes, their orphans and the survivors. */
   supernodeFailure?: SupernodeFailureReport
 }

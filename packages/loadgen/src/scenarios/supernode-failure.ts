@@ -179,7 +179,7 @@ export async function runSupernodeFailure (ctx: ScenarioContext, plan: Supernode
     elected: watch.elected().map((name) => ({ name, servingAtMs: watch.certifiedAtMs(name), maxClients: watch.maxClients(name), clientsAfter: watch.clientsNow(name) })),
     registryLiveAtEnd: observer.liveSupernodes()
   }
-  return { recovery: report.rehoming, kills: [], supernodeFailure: report }
+  return { triggerAtMs, recovery: report.rehoming, kills: [], supernodeFailure: report }
 }
 
 function reportedLoad (loads: LoadStats | null, atMs: number): (LoadStats & { atMs: number }) | null {

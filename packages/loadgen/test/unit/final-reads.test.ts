@@ -8,12 +8,12 @@ import assert from 'node:assert/strict'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { pino } from 'pino'
-import { mapBounded, type ContactRecord, type OutboxList } from '@rebound/protocol'
+import { mapBounded, type ContactRecord, type DeviceDataStatus, type OutboxList } from '@rebound/protocol'
 import { readFinalState } from '../../src/final-reads.js'
 import { History } from '../../src/history/history.js'
 import { NO_LOST_WRITES } from '../../src/history/checker.js'
 import { checkRunHistory, historyObjectiveOf } from '../../src/history-run.js'
-import { owed, settle, type PeerLook } from '../../src/settle.js'
+import { deviceRestoredInto, owed, settle, type PeerLook } from '../../src/settle.js'
 import type { WorkloadPeer } from '../../src/workload.js'
 
 const log = pino({ level: 'silent' })
@@ -72,8 +72,23 @@ test('owed: pending, unarchived, mailboxed but not fetched, and silent peers are
     ] } },
     { peer: peer('u002'), inbox: new Set(['m4']), outbox: null }
   ]
-  assert.deepEqual(owed(looks), { pending: 1, unarchived: 1, unfetched: 1, unanswered: 1 })
-  assert.deepEqual(owed([{ peer: peer('u001'), inbox: new Set(), outbox: { entries: [] } }]), { pending: 0, unarchived: 0, unfetched: 0, unanswered: 0 })
+  assert.deepEqual(owed(looks), { pending: 1, unarchived: 1, unfetched: 1, unanswered: 1, unsynced: 0 })
+  assert.deepEqual(owed([{ peer: peer('u001'), inbox: new Set(), outbox: { entries: [] } }]), { pending: 0, unarchived: 0, unfetched: 0, unanswered: 0, unsynced: 0 })
+})
+
+test('owed: after a store wipe a device owes the new store until it has noticed it and pushed everything', () => {
+  const peer = (user: string): WorkloadPeer => ({ name: user, user, url: 'http://x' })
+  const restored: DeviceDataStatus = { storeId: 'new', contactsStoreId: 'new', contactsUnsynced: 0, contactsReady: true, mailboxStoreId: 'new', inboxUnarchived: 0 }
+  const look = (data: DeviceDataStatus | null | undefined): PeerLook => ({ peer: peer('u001'), inbox: new Set(), outbox: { entries: [] }, data })
+  assert.equal(owed([look(restored)], 'new').unsynced, 0)
+  assert.ok(deviceRestoredInto(restored, 'new'))
+  // Each way of still owing the new store something.
+  for (const stale of [{ storeId: 'old' }, { contactsStoreId: 'old' }, { contactsUnsynced: 3 }, { mailboxStoreId: null }, { inboxUnarchived: 1 }]) {
+    assert.equal(owed([look({ ...restored, ...stale })], 'new').unsynced, 1, JSON.stringify(stale))
+  }
+  // No status seen yet, or no storeId known: not judged.
+  assert.equal(owed([look(undefined)], 'new').unsynced, 0)
+  assert.equal(owed([look({ ...restored, storeId: 'old' })], null).unsynced, 0)
 })
 
 test('mapBounded: keeps order and never runs more than the limit at once', async () => {
@@ -121,7 +136,7 @@ test('settle: drained at once when nothing is owed, gives up at its bound otherw
     if (u001 !== undefined) u001.inbox = []
     const stuck = await settle({ peers: peers(fake.url), pollMs: 20, timeoutMs: 200 }, { isRunning: () => true, signal, log })
     assert.equal(stuck.drained, false)
-    assert.deepEqual(stuck.left, { pending: 0, unarchived: 0, unfetched: 1, unanswered: 0 })
+    assert.deepEqual(stuck.left, { pending: 0, unarchived: 0, unfetched: 1, unanswered: 0, unsynced: 0 })
     assert.ok(stuck.settledMs >= 200)
   } finally {
     fake.server.close()

@@ -1,6 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { ContactRecord } from '@rebound/protocol'
+import { inFlightAt } from '../../src/history/in-flight.js'
 import { History, type ContactOp, type SendOp } from '../../src/history/history.js'
 import { checkHistory, historyObjective } from '../../src/history/checker.js'
 import type { FinalState, PlaceRead, UserFinalState } from '../../src/history/final-state.js'
@@ -356,4 +357,22 @@ test('examples stop at the bound; the counts do not', () => {
   assert.equal(result.lost, ids.length)
   assert.equal(result.examples.length, MAX_HISTORY_EXAMPLES)
   assert.equal(result.examples[0]?.id, 'm0')
+})
+
+test('inFlightAt: operations invoked before the trigger and not completed by then, with what became of them', () => {
+  let now = 0
+  const history = new History({}, { nowMs: () => now })
+  const done = history.invoke({ kind: 'send', id: 'a', from: 'u1', to: 'u2' })
+  now = 5
+  done.ok() // completed before the trigger: not in flight
+  const acked = history.invoke({ kind: 'send', id: 'b', from: 'u1', to: 'u2' })
+  const refused = history.invoke({ kind: 'contact', user: 'u1', op: 'add', contact: 'u2', name: 'Ada 1' })
+  history.invoke({ kind: 'contact', user: 'u3', op: 'remove', contact: 'u4' }) // never completed
+  now = 11 // just after the trigger (10)
+  const after = history.invoke({ kind: 'send', id: 'c', from: 'u1', to: 'u2' })
+  now = 20
+  acked.ok()
+  refused.failed('BAD_REQUEST')
+  after.unknown('TIMEOUT')
+  assert.deepEqual(inFlightAt(history, 10), { atMs: 10, send: 1, contact: 2, outcomes: { ok: 1, failed: 1, unknown: 1 } })
 })

@@ -1,15 +1,18 @@
 /**
  * A client's user data in both failure domains (docs/durability.md): the device store, the data
  * client to the server store, and the three background tasks that keep them together: the
- * contacts sync (every 30 s), the outbox pass (every 5 s) and the mailbox fetch (every 10 s).
+ * contacts sync (every 5 min), the outbox pass (every 5 s; it archives the inbox too) and the
+ * mailbox fetch (every 30 s).
  * Each also runs at once when it has reason to: a ticket arrived (the first sync), a session
  * attached (fetch the mailbox, resend), or a reply named a new storeId (the server lost its data:
  * push everything again).
  */
-import type { ChatMessage, Logger } from '@rebound/protocol'
+import type { ChatMessage, DeviceDataStatus, Logger } from '@rebound/protocol'
 import type { PeerNode } from '../libp2p.js'
 import { CONTACTS_SYNC_INTERVAL_MS, Contacts } from './contacts.js'
+import type { Inbox } from '../client/inbox.js'
 import { DataClient } from './data-client.js'
+import { InboxArchive } from './inbox-archive.js'
 import type { DeviceStore } from './device-store.js'
 import { MAILBOX_FETCH_INTERVAL_MS, MailboxSync } from './mailbox-sync.js'
 import { OUTBOX_PASS_INTERVAL_MS, Outbox, type Router } from './outbox.js'
@@ -27,8 +30,10 @@ export interface DeviceDataDeps {
   ticket: () => string | null
   route: Router
   attached: () => boolean
-  /** Store a fetched message in the inbox, durably; true when new. */
-  deliver: (message: ChatMessage) => boolean
+  /** The device's inbox (archived in the server mailbox by InboxArchive). */
+  inbox: Inbox
+  /** Store a message fetched from store `storeId`'s mailbox in the inbox, durably; true when new. */
+  deliver: (message: ChatMessage, storeId: string) => boolean
   log: Logger
   random: () => number
   now: () => number
@@ -39,6 +44,7 @@ export class DeviceData {
   readonly outbox: Outbox
   private readonly client: DataClient
   private readonly mailbox: MailboxSync
+  private readonly inboxArchive: InboxArchive
   private readonly contactsTask: PeriodicTask
   private readonly outboxTask: PeriodicTask
   private readonly mailboxTask: PeriodicTask
@@ -51,10 +57,15 @@ export class DeviceData {
     this.contacts = new Contacts(store, this.client, () => { this.contactsTask.kick() }, log)
     this.outbox = new Outbox({ store, client: this.client, route: deps.route, attached: deps.attached, now: deps.now, log })
     this.mailbox = new MailboxSync({ store, client: this.client, user: init.user, deliver: deps.deliver, log })
+    this.inboxArchive = new InboxArchive({ inbox: deps.inbox, client: this.client, log })
     // Without a ticket there is nothing to ask: wait for onTicket/onAttached to kick.
     const withTicket = (run: () => Promise<boolean>) => async (): Promise<boolean> => deps.ticket() === null ? false : await run()
     this.contactsTask = new PeriodicTask({ name: 'contacts-sync', intervalMs: CONTACTS_SYNC_INTERVAL_MS, run: withTicket(async () => await this.contacts.sync()), log, random })
-    this.outboxTask = new PeriodicTask({ name: 'outbox', intervalMs: OUTBOX_PASS_INTERVAL_MS, run: withTicket(async () => await this.outbox.pass()), log, random })
+    const outboxPass = async (): Promise<boolean> => {
+      const moreSent = await this.outbox.pass()
+      return await this.inboxArchive.pass() || moreSent
+    }
+    this.outboxTask = new PeriodicTask({ name: 'outbox', intervalMs: OUTBOX_PASS_INTERVAL_MS, run: withTicket(outboxPass), log, random })
     this.mailboxTask = new PeriodicTask({ name: 'mailbox-fetch', intervalMs: MAILBOX_FETCH_INTERVAL_MS, run: withTicket(async () => await this.mailbox.fetch()), log, random })
   }
 
@@ -77,6 +88,19 @@ export class DeviceData {
     if (!this.contacts.ready) this.contactsTask.kick()
   }
 
+  /** For GET /status: how far this device is restored into the store its replies name. */
+  status (): DeviceDataStatus {
+    const { store } = this.deps
+    return {
+      storeId: this.storeId ?? null,
+      contactsStoreId: store.syncedStoreId,
+      contactsUnsynced: store.contacts.unsyncedCount(),
+      contactsReady: this.contacts.ready,
+      mailboxStoreId: store.mailboxCursor().storeId,
+      inboxUnarchived: this.deps.inbox.unarchivedCount()
+    }
+  }
+
   async stop (): Promise<void> {
     await this.mailboxTask.stop()
     await this.outboxTask.stop()
@@ -89,7 +113,8 @@ export class DeviceData {
     // The first reply of this process, or a store re-created since the last one.
     const changed = this.storeId !== undefined
     this.storeId = storeId
-    if (this.outbox.noticeStoreId(storeId) > 0 || changed) this.outboxTask.kick()
+    const forgotten = this.outbox.noticeStoreId(storeId) + this.deps.inbox.forgetArchivesOutside(storeId)
+    if (forgotten > 0 || changed) this.outboxTask.kick()
     if (this.contacts.noticeStoreId(storeId)) this.contactsTask.kick()
     if (changed) this.mailboxTask.kick()
   }

@@ -24,7 +24,8 @@ export interface MailboxSyncDeps {
   client: DataApi
   user: string
   /** Store in the inbox, durably; true when new. */
-  deliver: (message: ChatMessage) => boolean
+  /** Into the inbox, marked as held by store `storeId`'s mailbox; true when new. */
+  deliver: (message: ChatMessage, storeId: string) => boolean
   log: Logger
 }
 
@@ -57,7 +58,7 @@ export class MailboxSync {
     for (const { seq: entrySeq, message } of entries) {
       if (message.to !== this.deps.user) {
         this.deps.log.warn({ id: message.id, to: message.to }, 'mailbox entry for another user, skipped')
-      } else if (this.deps.deliver(message)) {
+      } else if (this.deps.deliver(message, storeId)) {
         fresh++
       }
       seq = Math.max(seq, entrySeq)

@@ -1,10 +1,11 @@
 /**
  * Sending with an outbox (docs/durability.md). A message is stored `pending` in the device store
- * before it is routed; it is acknowledged when the recipient's inbox stored it (`delivered`) or,
- * the recipient being offline, the server mailbox did (`mailboxed`). Anything else leaves it
- * pending, and the background pass sends it again (same id: the recipient keeps one copy) until
- * one of the two happens. The pass also archives every delivered message in the server mailbox
- * (the server copy of the recipient's inbox), again after a store wipe.
+ * before it is sent; then it is routed to the recipient and put in the server mailbox at once, and
+ * acknowledged when the store holds it (two failure domains: this device and the store): routed
+ * too (`delivered`), or not (`mailboxed`: the recipient fetches it). Anything else leaves it
+ * pending, and the background pass sends it again (same id: everyone keeps one copy) until the
+ * store has it. The pass also archives delivered messages the store lacks (a put that failed while
+ * routing worked; every message again after a store wipe).
  */
 import { MAX_MAILBOX_PUT, errorCodeOf, type ChatMessage, type ErrorCode, type Logger } from '@rebound/protocol'
 import type { SendOutcome } from '../client/client-session.js'
@@ -28,7 +29,7 @@ export const MAX_SENDS_IN_FLIGHT = 1024
 export const RESEND_DEADLINE_MS = 5000
 
 /** Codes that say the store could not be reached (as opposed to a refusal): the pass stops. */
-const UNREACHABLE = new Set<ErrorCode>(['UNAVAILABLE', 'TIMEOUT', 'CLOSED', 'OVERLOADED'])
+export const UNREACHABLE = new Set<ErrorCode>(['UNAVAILABLE', 'TIMEOUT', 'CLOSED', 'OVERLOADED'])
 
 /** Route through the current session to the recipient's inbox (ClientAgent.send). */
 export type Router = (message: ChatMessage, deadlineMs: number) => Promise<SendOutcome>
@@ -90,25 +91,29 @@ export class Outbox {
     return resent >= MAX_RESENDS_PER_PASS || archived >= MAX_ARCHIVES_PER_PASS
   }
 
+  /**
+   * Route to the recipient and put in the server mailbox at once; acknowledged once the store
+   * holds it. The outbox is one failure domain (devices) and the store the other: the recipient's
+   * inbox is a device too, and a wave that wipes devices can take sender and recipient together
+   * (measured: `wipe --target device` lost messages delivered to a wiped recipient by a wiped
+   * sender before either archived them). Routing still gives live delivery; the mailbox fetch
+   * brings what routing missed.
+   */
   private async deliver (message: ChatMessage, deadlineAtMs: number): Promise<SubmitOutcome> {
     const { store, client, route, now } = this.deps
     this.inFlight.add(message.id)
     try {
-      const routed = await route(message, Math.max(1, deadlineAtMs - now()))
-      if (routed.ok) {
-        store.outbox.markDelivered(message.id)
-        return { ok: true }
-      }
-      if (routed.code !== 'RECIPIENT_OFFLINE') return { ok: false, code: routed.code ?? 'INTERNAL', pending: true }
-      const leftMs = deadlineAtMs - now()
-      if (leftMs <= 0) return { ok: false, code: 'TIMEOUT', pending: true }
-      try {
-        const reply = await client.mailboxPut([message], leftMs)
-        store.outbox.markMailboxed(message.id, reply.storeId)
-        return { ok: true }
-      } catch (err) {
-        return { ok: false, code: errorCodeOf(err), pending: true }
-      }
+      const leftMs = Math.max(1, deadlineAtMs - now())
+      const [routed, stored] = await Promise.all([
+        route(message, leftMs),
+        client.mailboxPut([message], leftMs).then((reply) => ({ ok: true as const, storeId: reply.storeId }), (err: unknown) => ({ ok: false as const, code: errorCodeOf(err) }))
+      ])
+      if (routed.ok) store.outbox.markDelivered(message.id)
+      if (!stored.ok) return { ok: false, code: stored.code, pending: true }
+      // Delivered and stored: archived already. Stored only: the recipient fetches it from there.
+      if (routed.ok) store.outbox.markArchived([message.id], stored.storeId)
+      else store.outbox.markMailboxed(message.id, stored.storeId)
+      return { ok: true }
     } finally {
       this.inFlight.delete(message.id)
     }
