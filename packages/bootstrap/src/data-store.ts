@@ -129,7 +129,15 @@ export class DataStore {
     return this.transaction(options.lockWaitMs, () => {
       let stored = 0
       for (const m of messages) {
-        if (this.stmts.hasMessage.get(m.id) !== undefined) continue
+        const held = this.stmts.hasMessage.get(m.id)
+        if (held !== undefined) {
+          // The same message again (a retry, or its recipient archiving it): a duplicate. Another
+          // message under a taken id would be acknowledged and never stored: refuse it instead.
+          if (held.from_user !== m.from || held.to_user !== m.to || held.body !== m.body) {
+            throw new ReboundError('BAD_REQUEST', `message id ${m.id} is already taken by another message`, { id: m.id })
+          }
+          continue
+        }
         // Counting walks the recipient's index entries, at most MAX_MAILBOX of them.
         if (Number(this.stmts.countMailbox.get(m.to, MAX_MAILBOX)?.n ?? 0) >= MAX_MAILBOX) {
           throw new ReboundError('BUSY', `the mailbox of ${m.to} is full (${MAX_MAILBOX} messages)`, { to: m.to })
@@ -223,7 +231,7 @@ function prepareStatements (db: DatabaseSync): Record<StatementName, StatementSy
     mergeContact: db.prepare(`INSERT INTO contacts (user, contact, name, deleted, rev) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (user, contact) DO UPDATE SET name = excluded.name, deleted = excluded.deleted, rev = excluded.rev
       WHERE excluded.rev > contacts.rev`),
-    hasMessage: db.prepare('SELECT 1 AS found FROM mailbox WHERE id = ?'),
+    hasMessage: db.prepare('SELECT from_user, to_user, body FROM mailbox WHERE id = ?'),
     countMailbox: db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM mailbox WHERE to_user = ? LIMIT ?)'),
     insertMessage: db.prepare('INSERT INTO mailbox (id, to_user, from_user, body, sent_at_ms) VALUES (?, ?, ?, ?, ?)'),
     mailboxAfter: db.prepare(`SELECT seq, id, to_user, from_user, body, sent_at_ms FROM mailbox

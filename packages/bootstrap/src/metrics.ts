@@ -153,7 +153,7 @@ export function createMetrics (sources: MetricSources): BootstrapMetrics {
       registers
     }),
     supernodeUtilisation: new Gauge({
-      name: 'rebound_registry_supernode_utilisation',
+      name: 'rebound_registry_supernode_utilisation_ratio',
       help: 'mean utilisation of the live supernodes: sum of clients / sum of capacity (0 when none)',
       registers,
       collect () { this.set(sources.supernodeUtilisation()) }

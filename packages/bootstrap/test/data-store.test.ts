@@ -109,11 +109,13 @@ test('contacts: pages in contact order with `more`, and stop at a byte budget so
   assert.ok(pageCount <= 10, `${pageCount} pages`)
 })
 
-test('mailbox: idempotent by id (the first write wins), all or nothing when a mailbox is full', async (t) => {
+test('mailbox: idempotent by id, another message under a taken id refused whole, all or nothing when a mailbox is full', async (t) => {
   const { store, path } = await openStore(t)
   const { data } = store
   assert.deepEqual(data.putMailbox([msg('m1'), msg('m2')]), { stored: 2, duplicates: 0 })
-  assert.deepEqual(data.putMailbox([msg('m1', { body: 'another body' }), msg('m3'), msg('m3')]), { stored: 1, duplicates: 2 })
+  assert.deepEqual(data.putMailbox([msg('m1'), msg('m3'), msg('m3')]), { stored: 1, duplicates: 2 })
+  // A taken id is not a duplicate of another message: acknowledging it would store nothing.
+  assert.throws(() => data.putMailbox([msg('m4'), msg('m1', { body: 'another body' })]), isCode('BAD_REQUEST', /m1 is already taken/))
   const page = data.getMailbox('bob', 0)
   assert.deepEqual(page.items.map((e) => [e.message.id, e.message.body]), [['m1', 'body of m1'], ['m2', 'body of m2'], ['m3', 'body of m3']])
   assert.deepEqual(page.items.map((e) => e.seq), [1, 2, 3])
@@ -126,7 +128,7 @@ test('mailbox: idempotent by id (the first write wins), all or nothing when a ma
     INSERT INTO mailbox (id, to_user, from_user, body, sent_at_ms) SELECT 'fill-' || i, 'carol', 'alice', 'x', 1 FROM n`).run(MAX_MAILBOX)
   assert.throws(() => data.putMailbox([msg('to-bob'), msg('to-carol', { to: 'carol' })]), isCode('BUSY', /mailbox of carol is full/))
   assert.equal(data.userData('bob').mailbox.includes('to-bob'), false, 'nothing of the refused request was stored')
-  assert.deepEqual(data.putMailbox([msg('fill-7', { to: 'carol' })]), { stored: 0, duplicates: 1 }, 'a retry of a stored message is still a duplicate')
+  assert.deepEqual(data.putMailbox([msg('fill-7', { to: 'carol', body: 'x' })]), { stored: 0, duplicates: 1 }, 'a retry of a stored message is still a duplicate')
   assert.deepEqual(data.putMailbox([msg('to-bob')]), { stored: 1, duplicates: 0 })
 })
 

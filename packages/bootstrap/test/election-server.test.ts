@@ -135,7 +135,7 @@ describe('supernode election over libp2p', () => {
     assert.equal(await metric('rebound_registry_candidates_total{result="promoted"}'), 1)
     assert.equal(await metric('rebound_registry_candidates_total{result="refused"}'), 3)
     assert.equal(await metric('rebound_registry_candidates_total{result="no-need"}'), 1)
-    assert.equal(await metric('rebound_registry_supernode_utilisation'), 10 / 100)
+    assert.equal(await metric('rebound_registry_supernode_utilisation_ratio'), 10 / 100)
   })
 
   /** One heartbeat from every operator (`clients` each) and then from the elected supernode (0). */

@@ -12,7 +12,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { z } from 'zod'
 import {
   LOGIN_PROTOCOL, LoginResponse, LoginServerHealth, MAX_FRAME_BYTES, REGISTRY_PROTOCOL, RegistryResponse, ReboundError,
-  decodeFrame, issueCertificate, request, generateClusterKey, verifyCertificate, verifyTicket, type ClusterKeyPair
+  decodeFrame, issueCertificate, metricNameProblems, request, generateClusterKey, verifyCertificate, verifyTicket, type ClusterKeyPair
 } from '@rebound/protocol'
 import { LoginServer } from '../src/index.js'
 import { OPERATOR_TOKEN, clientNode, serverInit, tempDir, testLogger } from './helpers.js'
@@ -203,6 +203,7 @@ describe('login server over libp2p', () => {
     assert.equal(value('rebound_registry_live_supernodes'), 1)
     assert.ok(value('rebound_registry_certificates_issued_total') >= 4)
     assert.match(text, /^process_cpu_seconds_total /m, 'default process metrics are exported')
+    assert.deepEqual(metricNameProblems(text), [], 'Prometheus naming conventions')
   })
 
   test('stop is idempotent and the server stops answering', async () => {

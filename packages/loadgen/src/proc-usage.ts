@@ -1,7 +1,8 @@
 /**
- * CPU and memory of the cluster's processes, summed by role, for the timeline: per process,
- * utime + stime from /proc/<pid>/stat (CPU time in clock ticks, proc(5)) and VmRSS from
- * /proc/<pid>/status. Linux only; elsewhere every read fails and nothing is reported.
+ * CPU, memory and file descriptors of the cluster's processes, summed by role, for the timeline
+ * and the soak's growth check: per process, utime + stime from /proc/<pid>/stat (CPU time in clock
+ * ticks, proc(5)), VmRSS from /proc/<pid>/status and the entries of /proc/<pid>/fd. Linux only;
+ * elsewhere every read fails and nothing is reported.
  *
  * CPU is the change of a pid's ticks since the previous sample over the wall time between the two,
  * in cores (1 = one core busy all the time). A pid not seen before started since the previous
@@ -9,7 +10,7 @@
  * second it happened, which is the reboot storm this tool is about.
  */
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { peerProcesses, type Member } from './layout.js'
 
@@ -22,6 +23,8 @@ export interface RoleUsage {
   processes: number
   cpuCores: number
   rssMiB: number
+  /** Open file descriptors (sockets, database files, pipes) summed over the role's processes. */
+  fds?: number
 }
 
 export type UsageByRole = Partial<Record<UsageRole, RoleUsage>>
@@ -124,15 +127,17 @@ export class ProcUsage {
       if (pid === undefined) continue
       const ticks = readOr(join(root, String(pid), 'stat'), parseStatTicks)
       const rssKiB = readOr(join(root, String(pid), 'status'), parseRssKiB)
+      const fds = countFds(join(root, String(pid), 'fd'))
       if (ticks === undefined) continue
       ticksNow.set(pid, ticks)
       const before = this.lastTicks.get(pid)
       // Fewer ticks than before: the pid was reused by a new process, whose ticks are all new.
       const delta = before === undefined || ticks < before ? ticks : ticks - before
-      const usage = byRole[proc.role] ?? { processes: 0, cpuCores: 0, rssMiB: 0 }
+      const usage = byRole[proc.role] ?? { processes: 0, cpuCores: 0, rssMiB: 0, fds: 0 }
       usage.processes++
       usage.cpuCores += delta / ticksPerS / periodS
       usage.rssMiB += (rssKiB ?? 0) / KIB_PER_MIB
+      usage.fds = (usage.fds ?? 0) + (fds ?? 0)
       byRole[proc.role] = usage
     }
     this.lastTicks = ticksNow
@@ -142,6 +147,15 @@ export class ProcUsage {
       usage.rssMiB = round2(usage.rssMiB)
     }
     return byRole
+  }
+}
+
+/** Entries of /proc/<pid>/fd (one per open descriptor); undefined when unreadable (gone, or not ours). */
+function countFds (dir: string): number | undefined {
+  try {
+    return readdirSync(dir).length
+  } catch {
+    return undefined
   }
 }
 

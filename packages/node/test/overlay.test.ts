@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import {
-  LOGIN_PROTOCOL, SESSION_PROTOCOL, createLogger, generateClusterKey, loadOrCreateIdentity, privateKeyToPem, publicKeyToBase64, type NodeStatus
+  LOGIN_PROTOCOL, SESSION_PROTOCOL, createLogger, generateClusterKey, loadOrCreateIdentity, metricNameProblems, privateKeyToPem, publicKeyToBase64, type NodeStatus
 } from '@rebound/protocol'
 import { NodeConfigSchema, Peer } from '../src/index.js'
 import { createPeerNode } from '../src/libp2p.js'
@@ -234,6 +234,8 @@ test('a supernode out of join tokens sheds with a redirect, and the client follo
   assert.notEqual(status.supernode, busyEntry.peerId)
   assert.deepEqual([status.counters.logins, status.counters.renewals, status.counters.attachFailures], [0, 0, 1])
   assert.match(await y.metrics.registry.getSingleMetricAsString('rebound_node_attaches_total'), /result="OVERLOADED"\} 1/)
+  // Every node metric (client and supernode ones live in one registry) by the naming conventions.
+  assert.deepEqual(metricNameProblems(await y.metrics.registry.metrics()), [])
 })
 
 test('a client leaves a frozen supernode within the silence bound, re-homes, and keeps no login stream', async () => {

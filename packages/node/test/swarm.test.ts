@@ -11,7 +11,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createLogger, generateClusterKey, privateKeyToPem, publicKeyToBase64, type NodeStatus } from '@rebound/protocol'
+import { createLogger, generateClusterKey, metricNameProblems, privateKeyToPem, publicKeyToBase64, type NodeStatus } from '@rebound/protocol'
 import { NodeConfigSchema, Peer } from '../src/index.js'
 import type { LoadResult } from '@rebound/protocol'
 
@@ -119,6 +119,7 @@ test('a swarm of 20 clients in one process: all attach with distinct identities,
   const metrics = await (await fetch(`${SWARM_CONTROL}/metrics`)).text()
   assert.match(metrics, /rebound_swarm_members\{state="started"\} 20/)
   assert.match(metrics, /rebound_node_attached 20/)
+  assert.deepEqual(metricNameProblems(metrics), [], 'Prometheus naming conventions (the members\' metrics summed, and the process\'s own)')
 
   swarm.kill('SIGTERM')
   const code = await new Promise<number | null>((resolve) => swarm.once('exit', (c) => resolve(c)))

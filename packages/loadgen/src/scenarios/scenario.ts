@@ -12,6 +12,7 @@ import type { RecoveryFigures } from '../recovery.js'
 import type { ChaosCounters } from '../timeline.js'
 import type { Workload } from '../workload.js'
 import type { SupernodeFailureReport } from './supernode-failure-report.js'
+import type { SoakReport } from './soak.js'
 import type { WipeReport } from './wipe-report.js'
 
 export interface ScenarioContext {
@@ -67,6 +68,8 @@ export interface ScenarioOutcome {
   kills: KillRecord[]
   /** wipe: what was wiped and how fast the data came back. */
   wipe?: WipeReport
+  /** soak: the churn and the growth of every role's memory and descriptors. */
+  soak?: SoakReport
   /** decapitate and freeze: what happened to the supernodes, their orphans and the survivors. */
   supernodeFailure?: SupernodeFailureReport
 }

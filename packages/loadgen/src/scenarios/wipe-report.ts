@@ -29,7 +29,7 @@ export interface WipeReport {
 export function wipeLines (w: WipeReport, formatMs: (ms: number | null) => string): string[] {
   const what = w.target === 'store'
     ? `store wiped (${w.erased.length} files), login servers back in ${formatMs(w.loginServersBackMs)}`
-    : `${w.erased.length} device data director${w.erased.length === 1 ? 'y' : 'ies'} erased`
+    : `${w.erased.length} device data director${w.erased.length === 1 ? 'y' : 'ies'} erased (${w.restore.killed} peers)`
   const r = w.restore
   return [
     `  wipe        ${what}; storeId ${w.storeIdBefore ?? '-'} -> ${w.storeIdAfter ?? '-'}`,

@@ -15,8 +15,12 @@ function statLine (pid: number, utime: number, stime: number): string {
   return `${pid} (node (x) y) S 1 ${pid} ${pid} 0 -1 4194560 100 0 0 0 ${utime} ${stime} 0 0 20 0 11 0 500 1000 30 0\n`
 }
 
-function writeProc (root: string, pid: number, utime: number, stime: number, rssKiB?: number): void {
+function writeProc (root: string, pid: number, utime: number, stime: number, rssKiB?: number, fds = 0): void {
   mkdirSync(join(root, String(pid)), { recursive: true })
+  if (fds > 0) {
+    mkdirSync(join(root, String(pid), 'fd'), { recursive: true })
+    for (let fd = 0; fd < fds; fd++) writeFileSync(join(root, String(pid), 'fd', String(fd)), '')
+  }
   writeFileSync(join(root, String(pid), 'stat'), statLine(pid, utime, stime))
   writeFileSync(join(root, String(pid), 'status'), `Name:\tnode\nVmPeak:\t 999 kB\n${rssKiB === undefined ? '' : `VmRSS:\t ${rssKiB} kB\n`}Threads:\t11\n`)
 }
@@ -37,24 +41,24 @@ test('sample: CPU is the ticks since the last sample over the time between, summ
     { name: 'p001', role: 'peer' }, { name: 'p002', role: 'peer' }
   ]
   const usage = new ProcUsage({ procRoot: root, ticksPerS: () => 100, startMs: 0 }, { processes: () => processes, pid: (name) => pids[name] })
-  writeProc(root, 101, 10, 0, 1024 * 100)
+  writeProc(root, 101, 10, 0, 1024 * 100, 7)
   writeProc(root, 201, 5, 5, 2048)
   writeProc(root, 202, 0, 0, 2048)
   // p001's process died between listing and reading: no /proc entry.
   const first = usage.sample(1000)
-  assert.deepEqual(first['login-server'], { processes: 1, cpuCores: 0.1, rssMiB: 100 })
-  assert.deepEqual(first.supernode, { processes: 2, cpuCores: 0.1, rssMiB: 4 })
+  assert.deepEqual(first['login-server'], { processes: 1, cpuCores: 0.1, rssMiB: 100, fds: 7 })
+  assert.deepEqual(first.supernode, { processes: 2, cpuCores: 0.1, rssMiB: 4, fds: 0 })
   assert.equal(first.peer, undefined)
 
-  writeProc(root, 101, 160, 10, 1024 * 100) // +160 ticks in 2 s: 0.8 cores
+  writeProc(root, 101, 160, 10, 1024 * 100, 7) // +160 ticks in 2 s: 0.8 cores
   writeProc(root, 201, 5, 5, 2048)
   pids.sn2 = 203 // restarted: a new pid, all of its ticks are new
   writeProc(root, 203, 30, 10, 1024)
   writeProc(root, 301, 20, 0) // a zombie: ticks but no VmRSS
   const second = usage.sample(3000)
-  assert.deepEqual(second['login-server'], { processes: 1, cpuCores: 0.8, rssMiB: 100 })
-  assert.deepEqual(second.supernode, { processes: 2, cpuCores: 0.2, rssMiB: 3 })
-  assert.deepEqual(second.peer, { processes: 1, cpuCores: 0.1, rssMiB: 0 })
+  assert.deepEqual(second['login-server'], { processes: 1, cpuCores: 0.8, rssMiB: 100, fds: 7 })
+  assert.deepEqual(second.supernode, { processes: 2, cpuCores: 0.2, rssMiB: 3, fds: 0 })
+  assert.deepEqual(second.peer, { processes: 1, cpuCores: 0.1, rssMiB: 0, fds: 0 })
   assert.equal(usage.skipped, 0)
 })
 

@@ -7,6 +7,8 @@
  * attached (fetch the mailbox, resend), or a reply named a new storeId (the server lost its data:
  * push everything again).
  */
+import type { PeerId } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import type { ChatMessage, DeviceDataStatus, Logger } from '@rebound/protocol'
 import type { PeerNode } from '../libp2p.js'
 import { CONTACTS_SYNC_INTERVAL_MS, Contacts } from './contacts.js'
@@ -17,6 +19,16 @@ import type { DeviceStore } from './device-store.js'
 import { MAILBOX_FETCH_INTERVAL_MS, MailboxSync } from './mailbox-sync.js'
 import { OUTBOX_PASS_INTERVAL_MS, Outbox, type Router } from './outbox.js'
 import { PeriodicTask } from '../periodic-task.js'
+
+/**
+ * After the connection to a login server drops, the device looks at the store again (a mailbox
+ * fetch, whose reply names the storeId) after U(0.5 s, this): a server that went down may come
+ * back on a re-created store, and waiting for the 30 s fetch would leave the new store without
+ * this device's data that long. Spread, so that every device of a restarted server does not ask
+ * in the same second.
+ */
+export const STORE_CHECK_SPREAD_MS = 5000
+const STORE_CHECK_MIN_MS = 500
 
 export interface DeviceDataInit {
   user: string
@@ -50,6 +62,10 @@ export class DeviceData {
   private readonly mailboxTask: PeriodicTask
   /** The storeId of the last reply, in this process. */
   private storeId: string | undefined
+  private readonly loginServerIds: ReadonlySet<string>
+  /** The pending look at the store after a login server's connection dropped (one at a time). */
+  private storeCheck: NodeJS.Timeout | undefined
+  private stopped = false
 
   constructor (init: DeviceDataInit, private readonly deps: DeviceDataDeps) {
     const { store, log, random } = deps
@@ -58,6 +74,7 @@ export class DeviceData {
     this.outbox = new Outbox({ store, client: this.client, route: deps.route, attached: deps.attached, now: deps.now, log })
     this.mailbox = new MailboxSync({ store, client: this.client, user: init.user, deliver: deps.deliver, log })
     this.inboxArchive = new InboxArchive({ inbox: deps.inbox, client: this.client, log })
+    this.loginServerIds = new Set(init.loginServers.map((a) => multiaddr(a).getComponents().findLast((c) => c.name === 'p2p')?.value ?? ''))
     // Without a ticket there is nothing to ask: wait for onTicket/onAttached to kick.
     const withTicket = (run: () => Promise<boolean>) => async (): Promise<boolean> => deps.ticket() === null ? false : await run()
     this.contactsTask = new PeriodicTask({ name: 'contacts-sync', intervalMs: CONTACTS_SYNC_INTERVAL_MS, run: withTicket(async () => await this.contacts.sync()), log, random })
@@ -74,6 +91,7 @@ export class DeviceData {
     this.contactsTask.start()
     this.outboxTask.start()
     this.mailboxTask.start()
+    this.deps.node.addEventListener('peer:disconnect', this.onDisconnect)
   }
 
   /** The agent got a ticket (login or renewal): the first sync can run. */
@@ -102,10 +120,22 @@ export class DeviceData {
   }
 
   async stop (): Promise<void> {
+    this.stopped = true
+    this.deps.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    clearTimeout(this.storeCheck)
     await this.mailboxTask.stop()
     await this.outboxTask.stop()
     await this.contactsTask.stop()
     this.client.close()
+  }
+
+  private readonly onDisconnect = (evt: CustomEvent<PeerId>): void => {
+    if (this.stopped || this.storeCheck !== undefined || !this.loginServerIds.has(evt.detail.toString())) return
+    const delayMs = STORE_CHECK_MIN_MS + Math.floor(this.deps.random() * (STORE_CHECK_SPREAD_MS - STORE_CHECK_MIN_MS))
+    this.storeCheck = setTimeout(() => {
+      this.storeCheck = undefined
+      this.mailboxTask.kick()
+    }, delayMs)
   }
 
   private noticeStoreId (storeId: string): void {
