@@ -25,13 +25,14 @@ export interface SuiteRun {
   args: string[]
 }
 
-/** One of each kind of trigger: a reboot wave, losing supernodes (killed, frozen), losing data. */
+/** One of each kind of trigger: a reboot wave, losing supernodes (killed, frozen), losing data, and a short soak. */
 export const SUITE: readonly SuiteRun[] = [
   { name: 'patch-tuesday', args: ['run', 'patch-tuesday', ...SMALL, '--reboot-window-ms', '5000', '--seed', '3301'] },
   { name: 'decapitate', args: ['run', 'decapitate', ...SMALL, '--supernode-kill-fraction', '0.34', '--seed', '3302'] },
   { name: 'freeze', args: ['run', 'freeze', ...SMALL, '--freeze-fraction', '0.34', '--freeze-ms', '8000', '--seed', '3303'] },
   { name: 'wipe-store', args: ['run', 'wipe', '--target', 'store', ...SMALL, '--seed', '3304'] },
-  { name: 'wipe-device', args: ['run', 'wipe', '--target', 'device', ...SMALL, '--reboot-window-ms', '5000', '--seed', '3305'] }
+  { name: 'wipe-device', args: ['run', 'wipe', '--target', 'device', ...SMALL, '--reboot-window-ms', '5000', '--seed', '3305'] },
+  { name: 'soak', args: ['run', 'soak', ...SMALL, '--duration', '90s', '--churn-interval-ms', '5000', '--observe-ms', '30000', '--seed', '3306'] }
 ]
 
 interface RunResult {

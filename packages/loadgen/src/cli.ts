@@ -5,17 +5,21 @@
 import { parseArgs } from 'node:util'
 import { ReboundError, parseConfig, usage } from '@rebound/protocol'
 import { runCompare } from './compare.js'
-import { COMPARE_OPTIONS, CompareOptionsSchema, RUN_OPTIONS, RunOptionsSchema } from './options.js'
+import { COMPARE_OPTIONS, CompareFlagsSchema, RUN_OPTIONS, RunFlagsSchema } from './options.js'
 import { rerenderDir } from './report/rerender.js'
 import { runScenario } from './run.js'
-import { SCENARIOS, findScenario } from './scenarios/index.js'
-import type { Scenario } from './scenarios/scenario.js'
+import { resolveRun } from './scenario-file/bind.js'
+import { describeScenario, formatScenarioList } from './scenario-file/describe.js'
+import type { LoadedScenario } from './scenario-file/load.js'
+import { findScenario, loadShipped } from './scenario-file/shipped.js'
 
 export const PROGRAM = 'rebound'
 
 export interface CliIo {
   out: (text: string) => void
   err: (text: string) => void
+  /** stdout is a terminal: a run redraws its progress in place instead of printing lines. */
+  isTty: boolean
 }
 
 const TOP_USAGE = `Usage: ${PROGRAM} <command> [options]
@@ -24,24 +28,35 @@ Reproduce the August 2007 Skype reboot storm on a real libp2p overlay (login ser
 peers as separate processes) and check that the defences hold.
 
 Commands:
-  list                            the named scenarios
-  run <scenario> [options]        run a scenario against a fresh local cluster
+  list [--json]                   the named scenarios: trigger, phases, objectives and limits, source
+  run <scenario> [options]        run a scenario against a fresh local cluster; <scenario> is a
+                                  name from 'list' or a scenario file's path (docs/scenarios.md)
   compare <scenario> [options]    run it with the naive then the defended profile, side by side
   report <dir>                    write report.html and junit.xml again from a run's (or a compare's) JSON
 
 '${PROGRAM} <command> --help' shows a command's options.`
 
-function scenarioList (): string {
-  return SCENARIOS.map((s) => `  ${s.name.padEnd(30)}  ${s.description}`).join('\n')
+/** One line per shipped scenario, for the usage texts. */
+function scenarioList (shipped: readonly LoadedScenario[]): string {
+  return shipped.map((s) => `  ${s.ref.name.padEnd(30)}  ${s.file.description}`).join('\n')
 }
 
-function runUsage (): string {
-  return usage(`${PROGRAM} run <scenario>`, `Run a scenario. Exit code 0 when its objectives hold, 1 when one fails.\nWrites report.json, report.html (charts, opens offline) and junit.xml (one test case per objective) to --out.\n\nScenarios:\n${scenarioList()}`, RUN_OPTIONS)
+const SCENARIO_ARG = `<scenario> is a name below or the path of a scenario file (with a '/' or ending in .json; docs/scenarios.md).
+Flags win over the scenario file, which wins over the defaults shown below.`
+
+function runUsage (shipped: readonly LoadedScenario[]): string {
+  return usage(`${PROGRAM} run <scenario>`, `Run a scenario. Exit code 0 when its objectives hold, 1 when one fails.\nWrites report.json, report.html (charts, opens offline) and junit.xml (one test case per objective) to --out.\n${SCENARIO_ARG}\n\nScenarios:\n${scenarioList(shipped)}`, RUN_OPTIONS)
 }
 
-function compareUsage (): string {
-  return usage(`${PROGRAM} compare <scenario>`, `Run a scenario with every process in the naive profile, then defended (same seed), and print both side by side.\nWrites compare.json and report.html (both runs on the same charts) to --out, each run's own report under <out>/<profile>/.\nExit code 0 when the defended run's objectives hold.\n\nScenarios:\n${scenarioList()}`, COMPARE_OPTIONS)
+function compareUsage (shipped: readonly LoadedScenario[]): string {
+  return usage(`${PROGRAM} compare <scenario>`, `Run a scenario with every process in the naive profile, then defended (same seed), and print both side by side.\nWrites compare.json and report.html (both runs on the same charts) to --out, each run's own report under <out>/<profile>/.\nExit code 0 when the defended run's objectives hold.\n${SCENARIO_ARG}\n\nScenarios:\n${scenarioList(shipped)}`, COMPARE_OPTIONS)
 }
+
+const LIST_USAGE = `Usage: ${PROGRAM} list [--json]
+
+Describe every shipped scenario (packages/loadgen/scenarios/*.json): its trigger and parameters,
+phases, cluster and workload, the objectives with their limits, and the outage it reproduces.
+  --json    the same as a JSON array, for machines`
 
 const REPORT_USAGE = `Usage: ${PROGRAM} report <dir>
 
@@ -49,13 +64,25 @@ Write report.html and junit.xml again from <dir>/report.json (a run's output dir
 <dir> holds a compare.json, each run's and the comparison's report.html. Exit code 0 when the run
 (or the comparison) passed, 1 when it failed, 2 when <dir> holds no readable report.`
 
-/** Flags only (no positionals) with --help; true when help was asked for. */
-function helpOnly (args: string[]): boolean {
+/** `list`'s flags: --help and --json, no positionals. */
+function listArgs (args: string[]): { help: boolean, json: boolean } {
   try {
-    return parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values.help === true
+    const { values } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, json: { type: 'boolean' } }, strict: true, allowPositionals: false })
+    return { help: values.help === true, json: values.json === true }
   } catch (err) {
     throw new ReboundError('BAD_CONFIG', (err as Error).message)
   }
+}
+
+async function listCommand (args: string[], io: CliIo): Promise<number> {
+  const { help, json } = listArgs(args)
+  if (help) {
+    io.out(LIST_USAGE)
+    return 0
+  }
+  const descriptions = (await loadShipped()).map(describeScenario)
+  io.out(json ? JSON.stringify(descriptions, null, 2) : formatScenarioList(descriptions))
+  return 0
 }
 
 export async function cli (argv: readonly string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
@@ -64,14 +91,7 @@ export async function cli (argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     io.out(TOP_USAGE)
     return 0
   }
-  if (command === 'list') {
-    if (helpOnly(rest)) {
-      io.out(`Usage: ${PROGRAM} list\n\nList the named scenarios with a one-line description.`)
-      return 0
-    }
-    io.out(scenarioList())
-    return 0
-  }
+  if (command === 'list') return await listCommand(rest, io)
   if (command === 'run') return await runCommand(rest, env, io)
   if (command === 'compare') return await compareCommand(rest, env, io)
   if (command === 'report') return await reportCommand(rest, io)
@@ -104,38 +124,39 @@ async function reportCommand (args: string[], io: CliIo): Promise<number> {
   return result.ok ? 0 : 1
 }
 
-/** The scenario named first in `args`, or undefined when only --help was asked for. */
-function scenarioArg (args: string[], verb: string): { scenario: Scenario, flags: string[] } | undefined {
+/** The scenario named first in `args` and the flags after it, or undefined when only --help was asked for. */
+async function scenarioArg (args: string[], verb: string, shipped: readonly LoadedScenario[]): Promise<{ loaded: LoadedScenario, flags: string[] } | undefined> {
   const [name, ...flags] = args
   if (name === undefined || name.startsWith('-')) {
     if (args.includes('--help') || args.includes('-h')) return undefined
-    throw new ReboundError('BAD_CONFIG', `missing scenario: ${PROGRAM} ${verb} <scenario> (${SCENARIOS.map((s) => s.name).join(' | ')})`)
+    throw new ReboundError('BAD_CONFIG', `missing scenario: ${PROGRAM} ${verb} <scenario> (${shipped.map((s) => s.ref.name).join(' | ')}, or a scenario file's path)`)
   }
-  const scenario = findScenario(name)
-  if (scenario === undefined) {
-    throw new ReboundError('BAD_CONFIG', `unknown scenario '${name}' (known: ${SCENARIOS.map((s) => s.name).join(', ')}; see '${PROGRAM} list')`)
-  }
-  return { scenario, flags }
+  return { loaded: await findScenario(name, shipped), flags }
 }
 
 async function compareCommand (args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-  const named = scenarioArg(args, 'compare')
-  const options = named === undefined ? undefined : parseConfig(named.flags, env, COMPARE_OPTIONS, CompareOptionsSchema)
-  if (named === undefined || options === undefined) {
-    io.out(compareUsage())
+  const shipped = await loadShipped()
+  const named = await scenarioArg(args, 'compare', shipped)
+  const flags = named === undefined ? undefined : parseConfig(named.flags, env, COMPARE_OPTIONS, CompareFlagsSchema)
+  if (named === undefined || flags === undefined) {
+    io.out(compareUsage(shipped))
     return 0
   }
-  const result = await runCompare({ scenario: named.scenario, options, argv: named.flags, env, print: io.out })
+  // compare runs both profiles: the resolved default profile is dropped, never used.
+  const { scenario, options: { profile: _profile, ...options } } = resolveRun(named.loaded, flags)
+  const result = await runCompare({ scenario, options, argv: named.flags, env, print: io.out })
   return result.exitCode
 }
 
 async function runCommand (args: string[], env: NodeJS.ProcessEnv, io: CliIo): Promise<number> {
-  const named = scenarioArg(args, 'run')
-  const options = named === undefined ? undefined : parseConfig(named.flags, env, RUN_OPTIONS, RunOptionsSchema)
-  if (named === undefined || options === undefined) {
-    io.out(runUsage())
+  const shipped = await loadShipped()
+  const named = await scenarioArg(args, 'run', shipped)
+  const flags = named === undefined ? undefined : parseConfig(named.flags, env, RUN_OPTIONS, RunFlagsSchema)
+  if (named === undefined || flags === undefined) {
+    io.out(runUsage(shipped))
     return 0
   }
-  const result = await runScenario({ scenario: named.scenario, options, argv: named.flags, env, print: io.out })
+  const { scenario, options } = resolveRun(named.loaded, flags)
+  const result = await runScenario({ scenario, options, argv: named.flags, env, print: io.out, tty: io.isTty })
   return result.exitCode
 }

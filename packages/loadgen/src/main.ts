@@ -12,7 +12,8 @@ const EXIT_GRACE_MS = 2000
 runMain(PROGRAM, async () => {
   const code = await cli(process.argv.slice(2), process.env, {
     out: (text) => { process.stdout.write(text + '\n') },
-    err: (text) => { process.stderr.write(text + '\n') }
+    err: (text) => { process.stderr.write(text + '\n') },
+    isTty: process.stdout.isTTY === true
   })
   process.exitCode = code
   setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref()

@@ -3,7 +3,7 @@
  * Defaults are sized for a 2-core machine; the whole default run finishes in under 3 minutes.
  */
 import { z } from 'zod'
-import { Profile, type OptionSpecs } from '@rebound/protocol'
+import { Profile, ReboundError, type OptionSpecs } from '@rebound/protocol'
 import { MAX_LOGIN_SERVERS, MAX_NODES, MAX_PEERS_PER_PROCESS } from './layout.js'
 import { MAX_SEED } from './prng.js'
 
@@ -22,12 +22,54 @@ export const DEFAULT_ORPHAN_WINDOW_MS = 2000
 /** rebound-node's upper bound on --orphan-window-ms. */
 export const MAX_ORPHAN_WINDOW_MS = 600_000
 
-function wholeNumber (min: number, max: number) {
-  return z.string().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(z.number().int().min(min).max(max))
+/**
+ * The values every option may take, once: flags (strings) are parsed into these, and a scenario
+ * file's numbers (docs/scenarios.md) are checked against the same bounds.
+ */
+export const OptionValues = {
+  driver: z.enum(DRIVERS),
+  peers: z.number().int().min(1).max(MAX_NODES),
+  peersPerProcess: z.number().int().min(1).max(MAX_PEERS_PER_PROCESS),
+  supernodes: z.number().int().min(1).max(MAX_NODES),
+  loginServers: z.number().int().min(1).max(MAX_LOGIN_SERVERS),
+  seed: z.number().int().min(0).max(MAX_SEED),
+  killFraction: z.number().min(0).max(1),
+  rebootWindowMs: z.number().int().min(0).max(MAX_DURATION_MS),
+  supernodeKillFraction: z.number().min(0).max(1),
+  restartSupernodes: z.boolean(),
+  freezeFraction: z.number().min(0).max(1),
+  freezeMs: z.number().int().min(0).max(MAX_DURATION_MS),
+  orphanWindowMs: z.number().int().min(0).max(MAX_ORPHAN_WINDOW_MS),
+  eligibleFraction: z.number().min(0).max(1),
+  addSupernodes: z.number().int().min(0).max(MAX_NODES),
+  addAfterMs: z.number().int().min(0).max(MAX_DURATION_MS),
+  target: z.enum(WIPE_TARGETS),
+  wipeFraction: z.number().min(0).max(1),
+  duration: z.number().int().min(1000).max(MAX_DURATION_MS),
+  churnIntervalMs: z.number().int().min(100).max(MAX_DURATION_MS),
+  warmupMs: z.number().int().min(0).max(MAX_DURATION_MS),
+  observeMs: z.number().int().min(1000).max(MAX_DURATION_MS),
+  messageRate: z.number().min(0).max(MAX_MESSAGE_RATE_PER_S),
+  contactRate: z.number().min(0).max(MAX_CONTACT_RATE_PER_S),
+  net: z.number().int().min(0).max(255),
+  profile: Profile
 }
 
-function decimal (min: number, max: number) {
-  return z.string().regex(/^\d+(\.\d+)?$/, 'expected a number').transform(Number).pipe(z.number().min(min).max(max))
+/** A flag's text as a whole number within `values`' bounds. */
+function wholeNumber (values: z.ZodNumber) {
+  return z.string().regex(/^\d+$/, 'expected a whole number').transform(Number).pipe(values)
+}
+
+/** A flag's text as a duration: `90s`, `30m`, `1h`, `500ms`, or a bare number of milliseconds. */
+function durationText (values: z.ZodNumber) {
+  const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+  return z.string().regex(/^\d+(ms|s|m|h)?$/, 'expected a duration like 90s, 30m, 1h or 500ms')
+    .transform((text) => Number(/^\d+/.exec(text)?.[0]) * (UNIT_MS[text.replace(/^\d+/, '')] ?? 1)).pipe(values)
+}
+
+/** A flag's text as a decimal number within `values`' bounds. */
+function decimal (values: z.ZodNumber) {
+  return z.string().regex(/^\d+(\.\d+)?$/, 'expected a number').transform(Number).pipe(values)
 }
 
 export const RUN_OPTIONS: OptionSpecs = {
@@ -54,6 +96,8 @@ export const RUN_OPTIONS: OptionSpecs = {
   'add-after-ms': { type: 'string', description: 'how long after the trigger the added supernodes start', default: '0' },
   target: { type: 'string', description: `wipe: what loses its data, ${WIPE_TARGETS.join(' | ')}`, default: 'device' },
   'wipe-fraction': { type: 'string', description: 'wipe --target device: share of peer processes (peers, or swarms) whose data directory is erased, 0..1', default: '0.3' },
+  duration: { type: 'string', description: 'soak: how long the steady churn goes on (90s, 30m, 1h, or ms)', default: '1h' },
+  'churn-interval-ms': { type: 'string', description: 'soak: one peer process SIGKILLed (and restarted within the reboot window) every this often', default: '10000' },
   'warmup-ms': { type: 'string', description: 'steady traffic after all peers attached, before the trigger', default: '15000' },
   'observe-ms': { type: 'string', description: 'longest wait for recovery after the trigger', default: '90000' },
   'message-rate': { type: 'string', description: 'messages per second offered by the workload', default: '4' },
@@ -64,48 +108,85 @@ export const RUN_OPTIONS: OptionSpecs = {
   'bootstrap-bin': { type: 'string', env: 'REBOUND_BOOTSTRAP_BIN', description: 'rebound-bootstrap main.js', default: 'the workspace build' }
 }
 
+const V = OptionValues
+
 /** The options without their cross-field rule, so that `compare` can leave out --profile. */
 export const RunOptionsObject = z.object({
-  driver: z.enum(DRIVERS).default('process'),
-  peers: wholeNumber(1, MAX_NODES).default(40),
-  peersPerProcess: wholeNumber(1, MAX_PEERS_PER_PROCESS).default(1),
-  supernodes: wholeNumber(1, MAX_NODES).default(4),
-  loginServers: wholeNumber(1, MAX_LOGIN_SERVERS).default(2),
-  seed: wholeNumber(0, MAX_SEED).optional(),
+  driver: V.driver.default('process'),
+  peers: wholeNumber(V.peers).default(40),
+  peersPerProcess: wholeNumber(V.peersPerProcess).default(1),
+  supernodes: wholeNumber(V.supernodes).default(4),
+  loginServers: wholeNumber(V.loginServers).default(2),
+  seed: wholeNumber(V.seed).optional(),
   out: z.string().min(1).optional(),
-  killFraction: decimal(0, 1).default(0.5),
-  rebootWindowMs: wholeNumber(0, MAX_DURATION_MS).default(20_000),
-  supernodeKillFraction: decimal(0, 1).default(0.3),
-  restartSupernodes: z.boolean().default(false),
-  freezeFraction: decimal(0, 1).default(0.3),
-  freezeMs: wholeNumber(0, MAX_DURATION_MS).default(20_000),
-  orphanWindowMs: wholeNumber(0, MAX_ORPHAN_WINDOW_MS).default(DEFAULT_ORPHAN_WINDOW_MS),
-  eligibleFraction: decimal(0, 1).default(0.1),
-  addSupernodes: wholeNumber(0, MAX_NODES).default(0),
-  addAfterMs: wholeNumber(0, MAX_DURATION_MS).default(0),
-  target: z.enum(WIPE_TARGETS).default('device'),
-  wipeFraction: decimal(0, 1).default(0.3),
-  warmupMs: wholeNumber(0, MAX_DURATION_MS).default(15_000),
-  observeMs: wholeNumber(1000, MAX_DURATION_MS).default(90_000),
-  messageRate: decimal(0, MAX_MESSAGE_RATE_PER_S).default(4),
-  contactRate: decimal(0, MAX_CONTACT_RATE_PER_S).default(1),
-  net: wholeNumber(0, 255).default(0),
-  profile: Profile.default('defended'),
+  killFraction: decimal(V.killFraction).default(0.5),
+  rebootWindowMs: wholeNumber(V.rebootWindowMs).default(20_000),
+  supernodeKillFraction: decimal(V.supernodeKillFraction).default(0.3),
+  restartSupernodes: V.restartSupernodes.default(false),
+  freezeFraction: decimal(V.freezeFraction).default(0.3),
+  freezeMs: wholeNumber(V.freezeMs).default(20_000),
+  orphanWindowMs: wholeNumber(V.orphanWindowMs).default(DEFAULT_ORPHAN_WINDOW_MS),
+  eligibleFraction: decimal(V.eligibleFraction).default(0.1),
+  addSupernodes: wholeNumber(V.addSupernodes).default(0),
+  addAfterMs: wholeNumber(V.addAfterMs).default(0),
+  target: V.target.default('device'),
+  wipeFraction: decimal(V.wipeFraction).default(0.3),
+  duration: durationText(V.duration).default(3_600_000),
+  churnIntervalMs: wholeNumber(V.churnIntervalMs).default(10_000),
+  warmupMs: wholeNumber(V.warmupMs).default(15_000),
+  observeMs: wholeNumber(V.observeMs).default(90_000),
+  messageRate: decimal(V.messageRate).default(4),
+  contactRate: decimal(V.contactRate).default(1),
+  net: wholeNumber(V.net).default(0),
+  profile: V.profile.default('defended'),
   nodeBin: z.string().min(1).optional(),
   bootstrapBin: z.string().min(1).optional()
 })
 
 // Written as "not over" so that a count already refused above (NaN) adds no second complaint.
 const notTooManyNodes = (o: { peers: number, supernodes: number, addSupernodes: number }): boolean => !(o.peers + o.supernodes + o.addSupernodes > MAX_NODES)
-const TOO_MANY_NODES = { message: `peers + supernodes + add-supernodes must be at most ${MAX_NODES}`, path: ['peers'] }
+const TOO_MANY_NODES_MESSAGE = `peers + supernodes + add-supernodes must be at most ${MAX_NODES}`
+// zod takes its refine parameters over (it rewrites `message`): each use gets its own copy.
+const TOO_MANY_NODES = (): { message: string, path: string[] } => ({ message: TOO_MANY_NODES_MESSAGE, path: ['peers'] })
 
-export const RunOptionsSchema = RunOptionsObject.refine(notTooManyNodes, TOO_MANY_NODES)
+export const RunOptionsSchema = RunOptionsObject.refine(notTooManyNodes, TOO_MANY_NODES())
 export type RunOptions = z.infer<typeof RunOptionsSchema>
+
+/** A shape with every default taken off: the field is optional instead. */
+type WithoutDefaults<S extends z.ZodRawShape> = { [K in keyof S]: S[K] extends z.ZodDefault<infer Inner> ? z.ZodOptional<Inner> : S[K] }
+
+function withoutDefaults<S extends z.ZodRawShape> (shape: S): WithoutDefaults<S> {
+  const fields = Object.entries(shape).map(([key, schema]) => [key, schema instanceof z.ZodDefault ? z.optional(schema.unwrap()) : schema])
+  return Object.fromEntries(fields) as WithoutDefaults<S>
+}
+
+/**
+ * The flags as given, with no default filled in: a scenario file's values sit between the defaults
+ * and the flags (docs/scenarios.md), so a flag left out must stay out until the layers are merged.
+ */
+export const RunFlagsSchema = z.object(withoutDefaults(RunOptionsObject.shape))
+export type RunFlags = z.infer<typeof RunFlagsSchema>
+export const CompareFlagsSchema = RunFlagsSchema.omit({ profile: true })
+
+/** The fields of `layer` that are set (zod leaves absent optionals out, but the type allows undefined). */
+function setFields<T extends object> (layer: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(layer).filter(([, value]) => value !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> }
+}
+
+/**
+ * The effective options of a run: the defaults, then what the scenario file sets, then the flags
+ * (each layer wins over the one before); the cross-field rule is judged on the result.
+ */
+export function layerOptions (file: Partial<RunOptions>, flags: RunFlags): RunOptions {
+  const options: RunOptions = { ...RunOptionsSchema.parse({}), ...setFields(file), ...setFields(flags) }
+  if (!notTooManyNodes(options)) throw new ReboundError('BAD_CONFIG', `invalid configuration:\n  --peers: ${TOO_MANY_NODES_MESSAGE} (flags and scenario file together)`)
+  return options
+}
 
 /** `rebound compare`: the run options except --profile (it runs both), and --out names a folder for both runs. */
 export const COMPARE_OPTIONS: OptionSpecs = {
   ...Object.fromEntries(Object.entries(RUN_OPTIONS).filter(([flag]) => flag !== 'profile' && flag !== 'out')),
   out: { type: 'string', description: 'folder for both runs (<out>/naive, <out>/defended) and compare.json', default: 'runs/compare-<scenario>-<time>-<seed>' }
 }
-export const CompareOptionsSchema = RunOptionsObject.omit({ profile: true }).refine(notTooManyNodes, TOO_MANY_NODES)
+export const CompareOptionsSchema = RunOptionsObject.omit({ profile: true }).refine(notTooManyNodes, TOO_MANY_NODES())
 export type CompareOptions = z.infer<typeof CompareOptionsSchema>

@@ -12,6 +12,7 @@ import type { RunOptions } from './options.js'
 import type { RecoveryFigures } from './recovery.js'
 import type { KillRecord, Objective, ProcessKill } from './scenarios/scenario.js'
 import type { SupernodeFailureReport } from './scenarios/supernode-failure-report.js'
+import type { SoakReport } from './scenarios/soak.js'
 import type { WipeReport } from './scenarios/wipe-report.js'
 import type { TimelineSample } from './timeline.js'
 
@@ -30,6 +31,11 @@ export interface MessagesReport {
 
 export interface Report {
   scenario: string
+  /**
+   * The scenario file the run came from (docs/scenarios.md): its name, absolute path, and whether
+   * it is a shipped one (replayed by name) or a user's (replayed by path). Absent in older reports.
+   */
+  scenarioFile?: { name: string, path: string, shipped: boolean }
   seed: number
   driver: string
   profile: Profile
@@ -58,6 +64,8 @@ export interface Report {
   supernodeFailure?: SupernodeFailureReport
   /** wipe: what was erased (store or devices) and how fast the data came back. */
   wipe?: WipeReport
+  /** soak: the churn and the growth of memory and descriptors by role. */
+  soak?: SoakReport
   logins: LoginCounters
   messages: MessagesReport
   /**

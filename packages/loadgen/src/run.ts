@@ -26,7 +26,10 @@ import { reproduceCommand, writeReport, type Report } from './report.js'
 import { triggerAtS } from './report/trigger.js'
 import { writeRunArtifacts } from './report/write.js'
 import type { Objective, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/scenario.js'
-import { PROGRESS_PERIOD_MS, PROGRESS_RATE_WINDOW_S, formatSummary, progressLine } from './summary.js'
+import { PROGRESS_RATE_WINDOW_S, ProgressDisplay, RemainingTime, loginRates, type ProgressFacts } from './progress.js'
+import { fileScenarioOf, scenarioArgOf } from './scenario-file/bind.js'
+import { SETTLE_TIMEOUT_MS } from './settle.js'
+import { formatSummary } from './summary.js'
 import { Timeline, type ChaosCounters } from './timeline.js'
 import { buildContactGraph } from './users.js'
 import { Workload } from './workload.js'
@@ -43,6 +46,8 @@ export interface RunInit {
   /** Environment the started processes inherit. */
   env: NodeJS.ProcessEnv
   print: (line: string) => void
+  /** print goes to a terminal: progress is redrawn in place (default: plain lines). */
+  tty?: boolean
 }
 
 export interface RunResult {
@@ -139,23 +144,30 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     // `cluster` is constructed below, before the timeline starts sampling.
     usage: { processes: () => usageProcesses(members, cluster.addedMembers()), pid: (name) => driver.pid(name) }
   }, startMs)
-  const printProgress = (): void => {
-    print(progressLine({
-      phase,
-      elapsedMs: Date.now() - startMs,
-      peers: options.peers,
-      supernodes: options.supernodes,
-      peersOnline: peers.filter((m) => observer.isAttached(m.name)).length,
-      supernodesOnline: observer.nodes().filter((v) => v.status?.role === 'supernode' && observer.isAttached(v.name)).length,
-      loginsPerS: timeline.recentRate('loginsAccepted', PROGRESS_RATE_WINDOW_S),
-      messagesDelivered: workload.counters.delivered,
-      messagesFailed: workload.counters.failed
-    }))
-  }
+  const remaining = new RemainingTime({
+    warmupMs: options.warmupMs, observeMs: options.observeMs, tailMs: fileScenarioOf(scenario)?.tailMs ?? 0, settleMs: SETTLE_TIMEOUT_MS
+  }, startMs)
+  const progressFacts = (): ProgressFacts => ({
+    scenario: scenario.name,
+    phase,
+    elapsedMs: Date.now() - startMs,
+    ...remaining.at(Date.now()),
+    peers: options.peers,
+    supernodes: options.supernodes,
+    peersOnline: peers.filter((m) => observer.isAttached(m.name)).length,
+    supernodesOnline: observer.nodes().filter((v) => v.status?.role === 'supernode' && observer.isAttached(v.name)).length,
+    logins: loginRates(timeline.samples, PROGRESS_RATE_WINDOW_S),
+    messagesDelivered: workload.counters.delivered,
+    messagesFailed: workload.counters.failed
+  })
+  const progress = new ProgressDisplay({ tty: init.tty === true }, { facts: progressFacts, print, columns: () => process.stdout.columns })
+  // While the display is live, the run's own lines go above its block.
+  const say = (line: string): void => { progress.print(line) }
   const setPhase = (next: string): void => {
     phase = next
+    remaining.phase(next, Date.now())
     log.info({ phase }, 'phase')
-    printProgress()
+    progress.phaseChanged()
   }
   const cluster = new Cluster({ size, members, seed, outDir, profile: options.profile, orphanWindowMs: options.orphanWindowMs, eligibleFraction: options.eligibleFraction }, { driver, observer, log: log.child({ component: 'cluster' }), signal: controller.signal, setPhase })
 
@@ -164,7 +176,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const onSignal = (): void => {
     signals++
     if (signals === 1) {
-      print('interrupted: stopping the cluster (again to kill it at once)')
+      say('interrupted: stopping the cluster (again to kill it at once)')
       controller.abort()
       return
     }
@@ -175,7 +187,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   process.on('exit', onExit)
-  const progressTimer = setInterval(printProgress, PROGRESS_PERIOD_MS)
+  progress.start()
 
   let outcome: ScenarioOutcome | undefined
   let historyReport: HistoryReport | undefined
@@ -220,7 +232,8 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   } finally {
     await endWorkloads()
     setPhase('stopping')
-    clearInterval(progressTimer)
+    // The last block stays on screen (the summary goes below it), whatever the stopping does.
+    progress.stop()
     await timeline.stop()
     await observer.stop()
     await driver.stopAll()
@@ -279,6 +292,12 @@ interface ReportParts {
   clusterObjective: Objective
 }
 
+/** report.json `scenarioFile`: which file the run's scenario came from. */
+function scenarioFileOf (scenario: Scenario): Pick<Report, 'scenarioFile'> {
+  const file = fileScenarioOf(scenario)?.file
+  return file === undefined ? {} : { scenarioFile: { name: file.name, path: file.path, shipped: file.shipped } }
+}
+
 function assembleReport (p: ReportParts): Report {
   const { scenario, options } = p.init
   const counters = p.workload.counters
@@ -299,18 +318,20 @@ function assembleReport (p: ReportParts): Report {
   const { nodeBin: _nodeBin, bootstrapBin: _bootstrapBin, ...reportedOptions } = options
   return {
     scenario: scenario.name,
+    ...scenarioFileOf(scenario),
     seed: p.seed,
     driver: p.driver.kind,
     profile: options.profile,
     startedAt: p.startedAt.toISOString(),
     durationMs: Date.now() - p.startedAt.getTime(),
-    reproduce: reproduceCommand(scenario.name, p.init.argv, p.seed),
+    reproduce: reproduceCommand(scenarioArgOf(scenario), p.init.argv, p.seed),
     options: { ...reportedOptions, seed: p.seed },
     cluster: p.size,
     peersPerProcess: options.peersPerProcess,
     recovery: recoveryOf(p),
     ...(p.outcome?.supernodeFailure === undefined ? {} : { supernodeFailure: p.outcome.supernodeFailure }),
     ...(p.outcome?.wipe === undefined ? {} : { wipe: p.outcome.wipe }),
+    ...(p.outcome?.soak === undefined ? {} : { soak: p.outcome.soak }),
     logins: p.observer.loginTotals(),
     messages,
     ...(p.history === undefined ? {} : { history: p.history }),

@@ -1,40 +1,13 @@
 /**
- * What a person watching the terminal sees: one progress line every few seconds while the run
- * goes, and a summary with a PASS/FAIL per objective at the end.
+ * What a person watching the terminal sees at the end of a run: a summary with a PASS/FAIL per
+ * objective (the live progress before it is progress.ts).
  */
 import type { HistoryReport } from './history-run.js'
 import type { InFlightAtTrigger } from './history/in-flight.js'
 import type { Report } from './report.js'
 import { supernodeFailureLines } from './supernode-summary.js'
+import { soakLines } from './scenarios/soak.js'
 import { wipeLines } from './scenarios/wipe-report.js'
-
-export const PROGRESS_PERIOD_MS = 5000
-/** Seconds averaged for the rates in a progress line. */
-export const PROGRESS_RATE_WINDOW_S = 5
-
-export interface ProgressFacts {
-  phase: string
-  elapsedMs: number
-  peers: number
-  supernodes: number
-  peersOnline: number
-  supernodesOnline: number
-  loginsPerS: number
-  messagesDelivered: number
-  messagesFailed: number
-}
-
-export function progressLine (f: ProgressFacts): string {
-  const elapsed = `${Math.round(f.elapsedMs / 1000)}s`.padStart(5)
-  return [
-    `[${elapsed}]`,
-    f.phase.padEnd(13),
-    `peers ${f.peersOnline}/${f.peers}`,
-    `supernodes ${f.supernodesOnline}/${f.supernodes}`,
-    `logins/s ${f.loginsPerS.toFixed(1)}`,
-    `messages ok ${f.messagesDelivered} failed ${f.messagesFailed}`
-  ].join('  ')
-}
 
 export function formatMs (ms: number | null): string {
   if (ms === null) return 'never'
@@ -103,6 +76,7 @@ export function formatSummary (report: Report, reportPath: string, artifacts?: S
     lines.push(`              logins during recovery ${recovery.loginsOffered}, attempts per restarted peer ${formatAttempts(recovery.attemptsPerClient)}`)
   }
   if (report.wipe !== undefined) lines.push(...wipeLines(report.wipe, formatMs))
+  if (report.soak !== undefined) lines.push(...soakLines(report.soak, formatMs))
   lines.push(`  logins      offered ${logins.offered}, accepted ${logins.accepted}, rejected ${logins.rejected}, failed ${logins.failed}`)
   const codes = Object.entries(messages.failedByCode).sort((a, b) => b[1] - a[1]).map(([code, n]) => `${code} ${n}`).join(', ')
   lines.push(`  messages    sent ${messages.sent}, delivered ${messages.delivered}, failed ${messages.failed}${codes === '' ? '' : ` (${codes})`}`)

@@ -91,6 +91,10 @@ const ReportShape = z.looseObject({
   }),
   supernodeFailure: SupernodeFailure.optional(),
   wipe: Wipe.optional(),
+  soak: z.looseObject({
+    durationMs: num, churnIntervalMs: num, churned: num, samples: num,
+    growth: z.array(z.looseObject({ role: z.string(), rssEarlyMiB: num, rssLateMiB: num, rssRatio: nullableNum, fdsEarly: num, fdsLate: num, fdRatio: nullableNum }))
+  }).optional(),
   logins: z.looseObject({ offered: num, accepted: num, rejected: num, failed: num }),
   messages: z.looseObject({ sent: num, delivered: num, failed: num, counted: num, failedByCode: z.record(z.string(), num) }),
   history: History.optional(),

@@ -6,6 +6,7 @@
 import type { HistoryReport } from '../history-run.js'
 import type { Report } from '../report.js'
 import type { RecoveryFigures } from '../recovery.js'
+import type { SoakReport } from '../scenarios/soak.js'
 import type { WipeReport } from '../scenarios/wipe-report.js'
 import { formatAttempts, formatMs, formatValue } from '../summary.js'
 import { supernodeFailureLines } from '../supernode-summary.js'
@@ -75,6 +76,7 @@ function header (report: Report, links: RunPageLinks): Html {
     ['started', report.startedAt],
     ['duration', formatMs(report.durationMs)],
     ['trigger', trigger === null ? 'not reached' : `${trigger} s after the start`],
+    ...(report.scenarioFile === undefined ? [] : [['scenario file', report.scenarioFile.shipped ? `${report.scenarioFile.name} (shipped)` : report.scenarioFile.path] as [string, string]]),
     ['reproduce', code(report.reproduce)],
     ['files', raw(`${link(links.json, 'report.json').html} · ${link(links.junit, 'junit.xml').html} · logs in ${code(report.logsDir).html}`)]
   ])
@@ -99,6 +101,7 @@ function recovery (report: Report): Html[] {
     return [paragraph('Re-homing of the orphans, from the trigger:'), percentiles(sf.rehoming),
       raw(`<pre>${supernodeFailureLines(sf, formatMs).map((l) => escapeMarkup(l.trimEnd())).join('\n')}</pre>`)]
   }
+  if (report.soak !== undefined) return [...soakParts(report.soak), paragraph('Churned peers, from each kill until attached again:'), percentiles(r)]
   const wipe = report.wipe === undefined ? [] : wipeParts(report.wipe)
   if (report.wipe?.target === 'store') return wipe
   if (report.error !== null && r.kills.length === 0) return [paragraph('Not measured: the run ended before its trigger.', 'note')]
@@ -112,6 +115,23 @@ function recovery (report: Report): Html[] {
       ['logins during recovery', String(r.loginsOffered)],
       ['attempts per restarted peer', formatAttempts(r.attemptsPerClient)]
     ])
+  ]
+}
+
+/** soak: the churn, and per role the growth of memory and descriptors (soak-growth.ts). */
+function soakParts (soak: SoakReport): Html[] {
+  return [
+    facts([
+      ['duration', formatMs(soak.durationMs)],
+      ['churn', `a peer process every ${formatMs(soak.churnIntervalMs)}; ${soak.churned} distinct processes churned`],
+      ['samples', `${soak.samples} (every 5 s); early window = the second fifth of the soak, late = the last fifth`]
+    ]),
+    table(['role', { text: 'RSS early (MiB/process)', className: 'num' }, { text: 'RSS late', className: 'num' }, { text: 'ratio', className: 'num' },
+      { text: 'fds early (per process)', className: 'num' }, { text: 'fds late', className: 'num' }, { text: 'ratio', className: 'num' }],
+    soak.growth.map((g) => ({
+      cells: [g.role, { text: String(g.rssEarlyMiB), className: 'num' }, { text: String(g.rssLateMiB), className: 'num' }, { text: String(g.rssRatio), className: 'num' },
+        { text: String(g.fdsEarly), className: 'num' }, { text: String(g.fdsLate), className: 'num' }, { text: String(g.fdRatio), className: 'num' }]
+    })))
   ]
 }
 

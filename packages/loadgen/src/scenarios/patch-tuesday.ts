@@ -7,6 +7,7 @@
  * back in session.
  * Source: Skype's account of the outage (Villu Arak, "What happened on August 16", 20 Aug 2007).
  */
+import type { RunOptions } from '../options.js'
 import { recoveryFigures } from '../recovery.js'
 import { runRebootWave } from './reboot-wave.js'
 import type { Objective, RunFacts, Scenario, ScenarioContext, ScenarioOutcome } from './scenario.js'
@@ -27,9 +28,28 @@ async function runPatchTuesday (ctx: ScenarioContext): Promise<ScenarioOutcome> 
   return { triggerAtMs: wave.killTimeMs, recovery: recoveryFigures(wave.kills.map((k) => k.recoveryMs)), kills: wave.kills }
 }
 
-export function patchTuesdayObjectives (facts: RunFacts): Objective[] {
+/**
+ * The limits a scenario file may set (docs/scenarios.md), by objective name; one left out keeps its
+ * default. The other objectives' limits are counts of the run itself (every killed peer, no exit).
+ */
+export interface PatchTuesdayLimits {
+  /** Absolute, in ms; by default the reboot window + T100_GRACE_MS. */
+  't100-ms'?: number
+  'message-delivery-ratio'?: number
+}
+
+export function patchTuesdayLimits (options: Pick<RunOptions, 'rebootWindowMs'>, limits: PatchTuesdayLimits = {}): Required<PatchTuesdayLimits> {
+  return {
+    't100-ms': limits['t100-ms'] ?? options.rebootWindowMs + T100_GRACE_MS,
+    'message-delivery-ratio': limits['message-delivery-ratio'] ?? MIN_DELIVERY_RATIO
+  }
+}
+
+export function patchTuesdayObjectives (facts: RunFacts, limits: PatchTuesdayLimits = {}): Objective[] {
   const { recovery } = facts.outcome
-  const t100LimitMs = facts.options.rebootWindowMs + T100_GRACE_MS
+  const limit = patchTuesdayLimits(facts.options, limits)
+  const t100LimitMs = limit['t100-ms']
+  const minRatio = limit['message-delivery-ratio']
   const ratio = facts.messages.counted > 0 ? facts.messages.delivered / facts.messages.counted : null
   return [
     { name: 'all-killed-reattached', ok: recovery.reattached === recovery.killed, value: recovery.reattached, limit: recovery.killed },
@@ -37,9 +57,9 @@ export function patchTuesdayObjectives (facts: RunFacts): Objective[] {
     { name: 'no-unexpected-exits', ok: facts.unexpectedExits === 0, value: facts.unexpectedExits, limit: 0 },
     {
       name: 'message-delivery-ratio',
-      ok: ratio === null || ratio >= MIN_DELIVERY_RATIO,
+      ok: ratio === null || ratio >= minRatio,
       value: ratio === null ? null : Math.round(ratio * 10_000) / 10_000,
-      limit: MIN_DELIVERY_RATIO
+      limit: minRatio
     }
   ]
 }

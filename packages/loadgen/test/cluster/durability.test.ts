@@ -30,13 +30,16 @@ const COMMON = ['--peers', '8', '--supernodes', '2', '--login-servers', '2', '--
 const missing = Object.values(DEFAULT_BINS).filter((path) => !existsSync(path))
 const skip = missing.length > 0 ? `not built: ${missing.join(', ')}` : false
 
-async function runScenario (args: readonly string[], during?: (out: string) => Promise<void>): Promise<{ report: Report, code: number | null, output: string, out: string }> {
+interface ScenarioRun { report: Report, html: string, junit: string, code: number | null, output: string, out: string }
+
+async function runScenario (args: readonly string[], during?: (out: string) => Promise<void>): Promise<ScenarioRun> {
   const out = await mkdtemp(join(tmpdir(), 'rebound-durability-'))
   const running = runRebound([...args, ...COMMON, '--out', out], RUN_TIMEOUT_MS)
   await during?.(out)
   const { code, output } = await running
   const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as Report
-  return { report, code, output, out }
+  const [html, junit] = await Promise.all([readFile(join(out, 'report.html'), 'utf8'), readFile(join(out, 'junit.xml'), 'utf8')])
+  return { report, html, junit, code, output, out }
 }
 
 /** Keep the run directory for a post-mortem and say where it is; remove it when all held. */
@@ -101,6 +104,9 @@ test('a loss planted behind the system\'s back in a real run is reported: no-los
     const lost = h.examples.filter((e) => e.what === 'lost')
     assert.ok(lost.some((e) => e.where === 'device' && e.id === p.device.id && e.user === p.device.user), `device loss ${JSON.stringify(p.device)} in ${JSON.stringify(lost)}`)
     assert.ok(lost.some((e) => e.where === 'store' && e.id === p.store.id && e.user === p.store.user), `store loss ${JSON.stringify(p.store)} in ${JSON.stringify(lost)}`)
+    // Issue 6: a failed objective is named in all three outputs and in the exit code.
+    assert.match(run.html, /Failed objectives: [^<]*no-lost-writes/, 'report.html names it')
+    assert.match(run.junit, /<testcase [^>]*name="no-lost-writes"[^>]*>\s*<failure /, 'junit.xml fails its test case')
   })
 })
 

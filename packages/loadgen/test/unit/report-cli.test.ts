@@ -1,28 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { CompareReport } from '../../src/compare.js'
 import { fixtureReport } from '../helpers/report-fixture.js'
 import { findAll, parseXml } from '../helpers/xml.js'
+import { rebound, tempDir as scratchDir } from '../helpers/cli.js'
 
-/** dist/test/unit/report-cli.test.js -> dist/src/main.js */
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url))
-const TIMEOUT_MS = 20_000
-
-function rebound (...args: string[]): { status: number | null, stdout: string, stderr: string } {
-  const result = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: TIMEOUT_MS })
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
-}
-
-function tempDir (t: { after: (fn: () => void) => void }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rebound-report-'))
-  t.after(() => { rmSync(dir, { recursive: true, force: true }) })
-  return dir
-}
+const tempDir = (t: { after: (fn: () => void) => void }): string => scratchDir(t, 'rebound-report-')
 
 test('report --help: usage, exit 0; top-level help lists the command', () => {
   const help = rebound('report', '--help')
