@@ -144,7 +144,7 @@ async function compareCommand (args: string[], env: NodeJS.ProcessEnv, io: CliIo
   }
   // compare runs both profiles: the resolved default profile is dropped, never used.
   const { scenario, options: { profile: _profile, ...options } } = resolveRun(named.loaded, flags)
-  const result = await runCompare({ scenario, options, argv: named.flags, env, print: io.out })
+  const result = await runCompare({ scenario, options, argv: named.flags, env, print: io.out, tty: io.isTty })
   return result.exitCode
 }
 

@@ -25,6 +25,8 @@ export interface CompareInit {
   argv: readonly string[]
   env: NodeJS.ProcessEnv
   print: (line: string) => void
+  /** print goes to a terminal: each run's progress is redrawn in place. */
+  tty?: boolean
 }
 
 export interface CompareRow {
@@ -64,7 +66,8 @@ export async function runCompare (init: CompareInit): Promise<CompareResult> {
       options: { ...init.options, seed, profile, out: join(outDir, profile) },
       argv: [...init.argv, '--profile', profile],
       env: init.env,
-      print: init.print
+      print: init.print,
+      tty: init.tty === true
     })
     results.push({ profile, result })
     if (result.exitCode === EXIT_INTERRUPTED) break

@@ -88,13 +88,6 @@ export class Timeline {
     return this.samples.at(-1)
   }
 
-  /** Mean of a per-second field over the last `seconds` samples. */
-  recentRate (field: 'loginsAccepted' | 'loginsOffered' | 'messagesDelivered', seconds: number): number {
-    const recent = this.samples.slice(-seconds)
-    if (recent.length === 0) return 0
-    return recent.reduce((sum, s) => sum + s[field], 0) / recent.length
-  }
-
   sample (nowMs: number): TimelineSample {
     const { observer, peerNames, chaos } = this.sources
     const logins = observer.loginTotals()
