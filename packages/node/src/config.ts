@@ -14,6 +14,8 @@ export const OPTIONS: OptionSpecs = {
   'login-servers': { type: 'string', env: 'REBOUND_LOGIN_SERVERS', description: 'comma-separated login server multiaddrs with /p2p/<id>' },
   user: { type: 'string', env: 'REBOUND_USER', description: 'account name (clients)' },
   password: { type: 'string', env: 'REBOUND_PASSWORD', description: 'account password (prefer the env var)' },
+  'user-from-hostname': { type: 'boolean', env: 'REBOUND_USER_FROM_HOSTNAME', description: "client: the user is this host's name (a container's id); state in <data-dir>/<user>/" },
+  'password-seed': { type: 'string', env: 'REBOUND_PASSWORD_SEED', description: 'client: the password is derived from this and the user, as rebound-swarm does (prefer the env var)' },
   register: { type: 'boolean', env: 'REBOUND_REGISTER', description: 'register the account if the login server does not know it' },
   supernode: { type: 'boolean', env: 'REBOUND_SUPERNODE', description: 'run as an operator supernode (no user session)' },
   eligible: { type: 'boolean', env: 'REBOUND_ELIGIBLE', description: 'client: offer to serve as an elected supernode (with --capacity) when the registry needs one' },
@@ -41,6 +43,9 @@ export const NodeConfigSchema = z.object({
     .refine((list) => list.length > 0 && list.every((a) => a.startsWith('/') && a.includes('/p2p/')), 'must be multiaddrs ending in /p2p/<peer id>'),
   user: z.string().regex(USER_PATTERN, 'must be 1-32 of [a-z0-9_-]').optional(),
   password: z.string().min(4, 'must be at least 4 characters').max(128).optional(),
+  // Replicas of one compose service: derived-account.ts resolves these after parsing.
+  userFromHostname: z.boolean().default(false),
+  passwordSeed: z.string().min(1).max(256).optional(),
   register: z.boolean().default(false),
   supernode: z.boolean().default(false),
   eligible: z.boolean().default(false),
@@ -62,7 +67,9 @@ export const NodeConfigSchema = z.object({
   }).optional()
 }).superRefine((c, ctx) => {
   if (c.supernode && c.operatorToken === undefined) ctx.addIssue({ code: 'custom', path: ['operatorToken'], message: 'is required with --supernode' })
-  if (!c.supernode && c.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required for a client (or pass --supernode)' })
-  if (!c.supernode && c.password === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'is required for a client (set REBOUND_PASSWORD)' })
+  if (!c.supernode && c.user === undefined && !c.userFromHostname) ctx.addIssue({ code: 'custom', path: ['user'], message: 'is required for a client (or pass --supernode)' })
+  if (!c.supernode && c.password === undefined && c.passwordSeed === undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'is required for a client (set REBOUND_PASSWORD)' })
+  if (c.user !== undefined && c.userFromHostname) ctx.addIssue({ code: 'custom', path: ['userFromHostname'], message: 'cannot be combined with --user' })
+  if (c.password !== undefined && c.passwordSeed !== undefined) ctx.addIssue({ code: 'custom', path: ['passwordSeed'], message: 'cannot be combined with --password' })
 })
 export type NodeConfig = z.infer<typeof NodeConfigSchema>

@@ -1,0 +1,210 @@
+/**
+ * A small client of the Docker Engine API over its unix socket (podman's Docker-compatible socket
+ * serves the same calls): only what the docker driver needs, every answer checked with zod.
+ *
+ * Not `dockerode`: it depends on ssh2, whose optional native addon (cpu-features) is compiled at
+ * install time, and the image copies node_modules from the host, so it must hold no native code
+ * (scripts/docker/stage.sh); the calls below are plain HTTP.
+ * Reference: https://docs.docker.com/reference/api/engine/ . Paths carry no API version: the
+ * engine answers in its own, and recent engines refuse versions older than their minimum.
+ */
+import { Agent, request, type IncomingMessage } from 'node:http'
+import { z } from 'zod'
+import { ReboundError } from '@rebound/protocol'
+
+export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock'
+export const ENGINE_REQUEST_TIMEOUT_MS = 30_000
+/**
+ * Engine requests in flight at most; more wait in the agent's queue. A mass kill of hundreds of
+ * containers is still sent at once from our side, and the engine serialises much of it anyway.
+ */
+export const MAX_ENGINE_REQUESTS = 32
+/** Bytes of one answer read at most (a list of thousands of containers fits). */
+const MAX_BODY_BYTES = 32 * 1024 * 1024
+/** Bytes of one event line at most (events are a few hundred bytes). */
+const MAX_EVENT_LINE_BYTES = 64 * 1024
+
+const Labels = z.record(z.string(), z.string()).nullable().transform((labels) => labels ?? {})
+const Networks = z.record(z.string(), z.object({ IPAddress: z.string() }))
+
+export const ContainerSummary = z.object({ Id: z.string(), Names: z.array(z.string()), Labels, State: z.string() })
+export type ContainerSummary = z.infer<typeof ContainerSummary>
+
+export const ContainerInspect = z.object({
+  Id: z.string(),
+  /** With a leading slash: "/rebound_peer_3". */
+  Name: z.string(),
+  State: z.object({ Status: z.string(), Running: z.boolean(), Paused: z.boolean(), Pid: z.number(), ExitCode: z.number() }),
+  Config: z.object({ Hostname: z.string(), Labels }),
+  NetworkSettings: z.object({ Networks: Networks.nullable().transform((n) => n ?? {}) })
+})
+export type ContainerInspect = z.infer<typeof ContainerInspect>
+
+export const EngineEvent = z.object({
+  Type: z.string(),
+  Action: z.string(),
+  Actor: z.object({ ID: z.string(), Attributes: z.record(z.string(), z.string()).optional() }),
+  timeNano: z.number().optional()
+})
+export type EngineEvent = z.infer<typeof EngineEvent>
+
+export interface EngineApiInit {
+  socketPath?: string
+  timeoutMs?: number
+}
+
+export interface EngineApi {
+  /** Containers (running or not) carrying every one of `labels` ("key=value"). */
+  list: (labels: readonly string[]) => Promise<ContainerSummary[]>
+  inspect: (id: string) => Promise<ContainerInspect>
+  /** False when the container was not running (HTTP 409). */
+  kill: (id: string, signal: string) => Promise<boolean>
+  /** False when it was already running (HTTP 304). */
+  start: (id: string) => Promise<boolean>
+  /** Freeze (cgroup freezer) and thaw; false when not running, or not paused (HTTP 409). */
+  pause: (id: string) => Promise<boolean>
+  unpause: (id: string) => Promise<boolean>
+  /** Resolves once the container is not running (at once if it is not), or throws TIMEOUT. */
+  waitStopped: (id: string, timeoutMs: number) => Promise<void>
+  /**
+   * Calls `onEvent` for each container event matching `labels` until `signal` aborts; `onOpen`
+   * once the engine has accepted the subscription (no later event is missed). Resolves when the
+   * stream ends.
+   */
+  events: (labels: readonly string[], onEvent: (event: EngineEvent) => void, signal: AbortSignal, onOpen?: () => void) => Promise<void>
+  close: () => void
+}
+
+interface Answer { status: number, body: Buffer }
+
+export function createEngineApi (init: EngineApiInit = {}): EngineApi {
+  const socketPath = init.socketPath ?? DEFAULT_ENGINE_SOCKET
+  const timeoutMs = init.timeoutMs ?? ENGINE_REQUEST_TIMEOUT_MS
+  const agent = new Agent({ keepAlive: true, maxSockets: MAX_ENGINE_REQUESTS })
+
+  const call = async (method: string, path: string, callTimeoutMs = timeoutMs): Promise<Answer> => await new Promise((resolve, reject) => {
+    const req = request({ socketPath, path, method, agent, signal: AbortSignal.timeout(callTimeoutMs) }, (res) => {
+      readBody(res).then((body) => { resolve({ status: res.statusCode ?? 0, body }) }, reject)
+    })
+    req.on('error', (err) => { reject(engineError(err, method, path, callTimeoutMs)) })
+    req.end()
+  })
+
+  const expect = (answer: Answer, ok: readonly number[], what: string): void => {
+    if (!ok.includes(answer.status)) {
+      throw new ReboundError(answer.status === 404 ? 'BAD_REQUEST' : 'UNAVAILABLE', `engine: ${what}: HTTP ${answer.status} ${messageOf(answer.body)}`, { status: answer.status })
+    }
+  }
+  const json = <T>(answer: Answer, schema: z.ZodType<T>, what: string): T => {
+    const parsed = schema.safeParse(parseJson(answer.body.toString('utf8')))
+    if (!parsed.success) throw new ReboundError('INTERNAL', `engine: unexpected answer to ${what}: ${parsed.error.message}`)
+    return parsed.data
+  }
+  /** 204 done, `noop` (304/409): nothing to do in that state; anything else fails. */
+  const action = async (id: string, verb: string, noop: number, query = ''): Promise<boolean> => {
+    const answer = await call('POST', `/containers/${encodeURIComponent(id)}/${verb}${query}`)
+    if (answer.status === noop) return false
+    expect(answer, [204], `${verb} ${id}`)
+    return true
+  }
+
+  return {
+    list: async (labels) => {
+      const filters = encodeURIComponent(JSON.stringify({ label: labels }))
+      const answer = await call('GET', `/containers/json?all=1&filters=${filters}`)
+      expect(answer, [200], 'list containers')
+      return json(answer, z.array(ContainerSummary), 'list containers')
+    },
+    inspect: async (id) => {
+      const answer = await call('GET', `/containers/${encodeURIComponent(id)}/json`)
+      expect(answer, [200], `inspect ${id}`)
+      return json(answer, ContainerInspect, `inspect ${id}`)
+    },
+    kill: async (id, signal) => await action(id, 'kill', 409, `?signal=${encodeURIComponent(signal)}`),
+    start: async (id) => await action(id, 'start', 304),
+    pause: async (id) => await action(id, 'pause', 409),
+    unpause: async (id) => await action(id, 'unpause', 409),
+    waitStopped: async (id, waitMs) => {
+      const answer = await call('POST', `/containers/${encodeURIComponent(id)}/wait?condition=not-running`, waitMs)
+      expect(answer, [200], `wait for ${id}`)
+    },
+    events: async (labels, onEvent, signal, onOpen) => {
+      const filters = encodeURIComponent(JSON.stringify({ type: ['container'], label: labels }))
+      await streamLines(socketPath, `/events?filters=${filters}`, signal, (line) => {
+        const parsed = EngineEvent.safeParse(parseJson(line))
+        if (parsed.success) onEvent(parsed.data)
+      }, onOpen)
+    },
+    close: () => { agent.destroy() }
+  }
+}
+
+async function readBody (res: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of res) {
+    size += (chunk as Buffer).length
+    if (size > MAX_BODY_BYTES) {
+      res.destroy()
+      throw new ReboundError('INTERNAL', `engine answer over ${MAX_BODY_BYTES} bytes`)
+    }
+    chunks.push(chunk as Buffer)
+  }
+  return Buffer.concat(chunks)
+}
+
+/**
+ * A long-lived GET whose body is one JSON document per line (the events stream). Its own
+ * connection, outside the agent, so it never holds one of the bounded request slots.
+ */
+async function streamLines (socketPath: string, path: string, signal: AbortSignal, onLine: (line: string) => void, onOpen?: () => void): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const req = request({ socketPath, path, method: 'GET', agent: false, signal }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume()
+        reject(new ReboundError('UNAVAILABLE', `engine: events: HTTP ${res.statusCode}`))
+        return
+      }
+      onOpen?.()
+      let pending = ''
+      res.setEncoding('utf8')
+      res.on('data', (text: string) => {
+        pending += text
+        const lines = pending.split('\n')
+        pending = lines.pop() ?? ''
+        if (pending.length > MAX_EVENT_LINE_BYTES) pending = ''
+        for (const line of lines) if (line.trim() !== '') onLine(line)
+      })
+      res.on('end', () => { resolve() })
+      res.on('error', () => { resolve() })
+    })
+    req.on('error', (err) => {
+      if (signal.aborted) resolve()
+      else reject(engineError(err, 'GET', path, 0))
+    })
+    req.end()
+  })
+}
+
+function engineError (err: Error, method: string, path: string, timeoutMs: number): ReboundError {
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return new ReboundError('TIMEOUT', `engine: ${method} ${path}: no answer within ${timeoutMs} ms`)
+  return new ReboundError('UNAVAILABLE', `engine: ${method} ${path}: ${err.message}`, { code: (err as NodeJS.ErrnoException).code })
+}
+
+/** undefined for text that is not JSON, which the schema then refuses. */
+function parseJson (text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+function messageOf (body: Buffer): string {
+  try {
+    const message = (JSON.parse(body.toString('utf8')) as { message?: unknown }).message
+    return typeof message === 'string' ? message : ''
+  } catch {
+    return body.toString('utf8').slice(0, 200)
+  }
+}
