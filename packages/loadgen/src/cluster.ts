@@ -45,6 +45,12 @@ export interface ClusterInit {
   orphanWindowMs: number
   /** Share of the peer processes started --eligible (the first ones in layout order). */
   eligibleFraction?: number
+  /**
+   * adopt(): the token the running cluster's login servers were started with (the compose keys
+   * service wrote it). Absent: a token of our own, which start() gives the processes it starts;
+   * an adopted cluster refuses it, so the history check then reports the store unreadable.
+   */
+  operatorToken?: string
 }
 
 export interface ClusterDeps {
@@ -63,7 +69,7 @@ export class Cluster {
   loginServerAddrs: string[] = []
   private readonly init: ClusterInit
   private readonly deps: ClusterDeps
-  private readonly token = randomBytes(24).toString('base64url')
+  private readonly token: string
   private clusterPubkey = ''
   /** Supernodes a scenario added during the run (addSupernodes), in the order added. */
   private readonly added: Member[] = []
@@ -76,6 +82,7 @@ export class Cluster {
     this.clusterDir = join(init.outDir, 'cluster')
     this.keyPath = join(this.clusterDir, 'cluster-key.pem')
     this.storePath = join(this.clusterDir, 'store.sqlite')
+    this.token = init.operatorToken ?? randomBytes(24).toString('base64url')
     // The first ceil(f x n) peer processes: deterministic, so a seed replays the same cluster;
     // which of them a scenario kills is the scenario's (seeded) draw.
     const processes = peerProcesses(this.members)
@@ -144,6 +151,24 @@ export class Cluster {
     await this.startSupernodes()
     this.deps.setPhase('peers')
     await this.startPeers()
+  }
+
+  /**
+   * Take over a cluster that is already running (the docker driver's compose project): observe
+   * its members and wait, as start() does, until the supernodes are certified and every peer is
+   * attached; nothing is started.
+   */
+  async adopt (): Promise<void> {
+    this.deps.setPhase('login-servers')
+    for (const member of this.byRole('login-server')) this.deps.observer.addLoginServer(member.name, httpUrl(member.ip))
+    await this.waitLoginServers()
+    this.deps.setPhase('supernodes')
+    for (const member of this.byRole('supernode')) this.deps.observer.addNode(member.name, member.role, httpUrl(member.ip))
+    await this.waitSupernodes()
+    this.deps.setPhase('peers')
+    for (const proc of this.peerProcesses()) this.observe(proc)
+    const peers = this.byRole('peer')
+    await this.waitPeersAttached(Math.max(PEERS_READY_TIMEOUT_MS, peers.length * PEERS_READY_MS_PER_PEER))
   }
 
   private async prepare (): Promise<void> {
@@ -230,6 +255,12 @@ export class Cluster {
       this.deps.observer.addLoginServer(member.name, httpUrl(member.ip))
       await this.deps.driver.start(this.specOf(member))
     }
+    await this.waitLoginServers()
+  }
+
+  /** Until every login server is healthy; their libp2p addresses (peer ids from /healthz) are kept. */
+  private async waitLoginServers (): Promise<void> {
+    const servers = this.byRole('login-server')
     const peerIds = new Map<string, string>()
     await waitFor(async () => {
       await Promise.all(servers.filter((m) => !peerIds.has(m.name)).map(async (member) => {
@@ -254,6 +285,11 @@ export class Cluster {
       this.deps.observer.addNode(member.name, member.role, httpUrl(member.ip))
       await this.deps.driver.start(this.specOf(member))
     }
+    await this.waitSupernodes()
+  }
+
+  private async waitSupernodes (): Promise<void> {
+    const supernodes = this.byRole('supernode')
     const ready = (m: Member): boolean => this.deps.observer.isAttached(m.name) && this.deps.observer.node(m.name)?.status?.role === 'supernode'
     await waitFor(() => supernodes.every(ready), {
       what: `${supernodes.length} supernodes certified (role supernode, state attached)`,
@@ -307,10 +343,16 @@ export class Cluster {
         progress: () => `not answering: ${this.describeMissing(batchPeers, answering)}`
       })
     }
+    await this.waitPeersAttached(remainingMs())
+  }
+
+  private async waitPeersAttached (timeoutMs: number): Promise<void> {
+    const peers = this.byRole('peer')
+    const processes = this.peerProcesses()
     const attached = (m: Member): boolean => this.deps.observer.isAttached(m.name)
     await waitFor(() => peers.every(attached), {
       what: `${peers.length} peers attached`,
-      timeoutMs: remainingMs(),
+      timeoutMs,
       signal: this.deps.signal,
       failFast: async () => await this.firstDead(processes.map((p) => p.name)),
       progress: () => `${peers.filter(attached).length}/${peers.length} attached; not attached: ${this.describeMissing(peers, attached)}`

@@ -121,6 +121,12 @@ export class Observer {
     this.nodeViews.set(name, newView(name, role, name, url))
   }
 
+  /** The member answers at another address now (a container restarted on a new one). */
+  moveNode (name: string, url: string): void {
+    const view = this.nodeViews.get(name)
+    if (view !== undefined) view.url = url
+  }
+
   /** A rebound-swarm process `name` at `url` hosting `peers`; each peer gets its own view. */
   addSwarm (name: string, url: string, peers: readonly SwarmPeer[]): void {
     const byUser = new Map<string, NodeView>()

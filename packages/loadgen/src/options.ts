@@ -4,6 +4,7 @@
  */
 import { z } from 'zod'
 import { Profile, ReboundError, type OptionSpecs } from '@rebound/protocol'
+import { DEFAULT_ENGINE_SOCKET } from './driver/engine-api.js'
 import { MAX_LOGIN_SERVERS, MAX_NODES, MAX_PEERS_PER_PROCESS } from './layout.js'
 import { MAX_SEED } from './prng.js'
 
@@ -12,7 +13,9 @@ export const MAX_DURATION_MS = 24 * 3600_000
 export const MAX_MESSAGE_RATE_PER_S = 1000
 /** Each change is a commit in the shared store: well below the message rate's bound. */
 export const MAX_CONTACT_RATE_PER_S = 100
-export const DRIVERS = ['process'] as const
+export const DRIVERS = ['process', 'docker'] as const
+/** The compose project `--driver docker` attaches to (docker-compose.yml's README name; CI uses rebound-ci). */
+export const DEFAULT_COMPOSE_PROJECT = 'rebound'
 export const WIPE_TARGETS = ['store', 'device'] as const
 /**
  * rebound-node's own --orphan-window-ms default; the cluster passes W to its supernodes explicitly,
@@ -28,6 +31,8 @@ export const MAX_ORPHAN_WINDOW_MS = 600_000
  */
 export const OptionValues = {
   driver: z.enum(DRIVERS),
+  composeProject: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a compose project name (lower case, digits, _ and -)'),
+  engineSocket: z.string().min(1),
   peers: z.number().int().min(1).max(MAX_NODES),
   peersPerProcess: z.number().int().min(1).max(MAX_PEERS_PER_PROCESS),
   supernodes: z.number().int().min(1).max(MAX_NODES),
@@ -74,6 +79,8 @@ function decimal (values: z.ZodNumber) {
 
 export const RUN_OPTIONS: OptionSpecs = {
   driver: { type: 'string', description: `how processes run: ${DRIVERS.join(' | ')}`, default: 'process' },
+  'compose-project': { type: 'string', description: '--driver docker: the compose project whose containers are the cluster (its size is what is found)', default: DEFAULT_COMPOSE_PROJECT },
+  'engine-socket': { type: 'string', description: '--driver docker: the Docker Engine API socket', default: DEFAULT_ENGINE_SOCKET },
   peers: { type: 'string', description: 'ordinary peers (one user each)', default: '40' },
   'peers-per-process': {
     type: 'string',
@@ -113,6 +120,8 @@ const V = OptionValues
 /** The options without their cross-field rule, so that `compare` can leave out --profile. */
 export const RunOptionsObject = z.object({
   driver: V.driver.default('process'),
+  composeProject: V.composeProject.default(DEFAULT_COMPOSE_PROJECT),
+  engineSocket: V.engineSocket.default(DEFAULT_ENGINE_SOCKET),
   peers: wholeNumber(V.peers).default(40),
   peersPerProcess: wholeNumber(V.peersPerProcess).default(1),
   supernodes: wholeNumber(V.supernodes).default(4),

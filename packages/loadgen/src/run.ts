@@ -13,10 +13,11 @@ import { ReboundError, describeError, sleep, type Logger } from '@rebound/protoc
 import { Cluster } from './cluster.js'
 import { ContactWorkload } from './contact-workload.js'
 import type { ClusterDriver, Program } from './driver/driver.js'
+import { attachCompose, sizeOfMembers } from './driver/docker-members.js'
 import { DEFAULT_BINS, checkBins, createProcessDriver } from './driver/process-driver.js'
 import { History } from './history/history.js'
 import { checkRunHistory, historyObjectiveOf, type HistoryReport } from './history-run.js'
-import { httpUrl, layoutCluster, peerProcesses, type ClusterSize } from './layout.js'
+import { httpUrl, layoutCluster, peerProcesses, type ClusterSize, type Member } from './layout.js'
 import { Observer } from './observer.js'
 import type { RunOptions } from './options.js'
 import { MAX_SEED, createPrng } from './prng.js'
@@ -74,9 +75,31 @@ function binsOf (options: RunOptions): Record<Program, string> {
   return { node: options.nodeBin ?? DEFAULT_BINS.node, bootstrap: options.bootstrapBin ?? DEFAULT_BINS.bootstrap, swarm: DEFAULT_BINS.swarm }
 }
 
-function createDriver (options: RunOptions, logsDir: string, env: NodeJS.ProcessEnv, log: Logger): ClusterDriver {
-  // Only one driver so far; `docker` will be chosen here too.
-  return createProcessDriver({ logsDir, bins: binsOf(options), baseEnv: env }, log)
+/** The driver, and the cluster it drives: laid out here (process), or found running (docker). */
+interface DriverSetup {
+  driver: ClusterDriver
+  members: Member[]
+  size: ClusterSize
+  /** docker: the running cluster's operator token, when given; process: the cluster makes its own. */
+  operatorToken?: string
+  /** docker: follow a member's new address after its container restarted. */
+  onAddressChange?: (listener: (name: string, ip: string) => void) => void
+}
+
+async function createDriver (options: RunOptions, logsDir: string, env: NodeJS.ProcessEnv, log: Logger, signal: AbortSignal): Promise<DriverSetup> {
+  if (options.driver === 'docker') {
+    const compose = await attachCompose({ project: options.composeProject, socketPath: options.engineSocket, env, signal }, log)
+    return {
+      driver: compose.driver,
+      members: compose.members,
+      size: sizeOfMembers(compose.members),
+      ...(compose.operatorToken === undefined ? {} : { operatorToken: compose.operatorToken }),
+      onAddressChange: (listener) => { compose.driver.onAddressChange(listener) }
+    }
+  }
+  checkBins(binsOf(options))
+  const size: ClusterSize = { loginServers: options.loginServers, supernodes: options.supernodes, peers: options.peers }
+  return { driver: createProcessDriver({ logsDir, bins: binsOf(options), baseEnv: env }, log), members: layoutCluster(size, options.net, options.peersPerProcess), size }
 }
 
 /** Figures of a run that never reached its trigger: nothing was measured. */
@@ -89,27 +112,35 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   const seed = options.seed ?? randomInt(0, MAX_SEED + 1)
   const outDir = resolve(options.out ?? join('runs', `${scenario.name}-${timestamp(startedAt)}-${seed}`))
   const logsDir = join(outDir, 'logs')
-  checkBins(binsOf(options))
   await prepareOutDir(outDir)
   const log = pino({ level: 'debug', base: { service: 'loadgen', pid: process.pid }, timestamp: pino.stdTimeFunctions.epochTime },
     pino.destination({ dest: join(outDir, 'loadgen.log'), sync: true }))
-  const driver = createDriver(options, logsDir, init.env, log)
+  const controller = new AbortController()
+  const { driver, members, size, operatorToken, onAddressChange } = await createDriver(options, logsDir, init.env, log, controller.signal)
   print(`rebound run ${scenario.name}: profile ${options.profile}, seed ${seed} (replay with --seed ${seed}), out ${outDir}`)
   log.info({ scenario: scenario.name, seed, options }, 'run starting')
-
-  const size: ClusterSize = { loginServers: options.loginServers, supernodes: options.supernodes, peers: options.peers }
-  const members = layoutCluster(size, options.net, options.peersPerProcess)
+  if (options.driver === 'docker') {
+    // The compose project is the cluster: the layout flags cannot change it, so they are not used.
+    print(`--driver docker: compose project ${options.composeProject}, ${size.loginServers} login servers, ${size.supernodes} supernodes, ${size.peers} peers (--peers, --supernodes, --login-servers, --peers-per-process, --net are not used)`)
+    if (operatorToken === undefined) print('--driver docker: REBOUND_OPERATOR_TOKEN not set: the history check cannot read the store')
+    log.info({ project: options.composeProject, size, users: members.filter((m) => m.role === 'peer').map((m) => `${m.name}=${m.user ?? '?'}`) }, 'compose cluster found')
+  }
   const peers = members.filter((m) => m.role === 'peer')
   // A swarm's peers are reached through its one control port, on its first peer's address.
   const workloadPeers = peerProcesses(members).flatMap((proc) => proc.peers.map((m) => ({
     name: m.name, user: m.user ?? m.name, url: httpUrl(proc.ip), ...(proc.swarm ? { swarm: proc.name } : {})
   })))
   const prng = createPrng(seed)
-  const controller = new AbortController()
   const chaos: ChaosCounters = { killed: 0, restarted: 0 }
   let phase = 'starting'
   const observer = new Observer({ log: log.child({ component: 'observer' }), isRunning: (name) => driver.isRunning(name) })
   const history = new History()
+  onAddressChange?.((name, ip) => {
+    observer.moveNode(name, httpUrl(ip))
+    // The workloads and the history check hold these same objects: they send to the new address too.
+    for (const peer of workloadPeers) if (peer.name === name) peer.url = httpUrl(ip)
+    log.info({ name, ip }, 'member moved')
+  })
   const workload = new Workload({
     ratePerS: options.messageRate,
     peers: workloadPeers,
@@ -152,8 +183,8 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     phase,
     elapsedMs: Date.now() - startMs,
     ...remaining.at(Date.now()),
-    peers: options.peers,
-    supernodes: options.supernodes,
+    peers: size.peers,
+    supernodes: size.supernodes,
     peersOnline: peers.filter((m) => observer.isAttached(m.name)).length,
     supernodesOnline: observer.nodes().filter((v) => v.status?.role === 'supernode' && observer.isAttached(v.name)).length,
     logins: loginRates(timeline.samples, PROGRESS_RATE_WINDOW_S),
@@ -169,7 +200,7 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     log.info({ phase }, 'phase')
     progress.phaseChanged()
   }
-  const cluster = new Cluster({ size, members, seed, outDir, profile: options.profile, orphanWindowMs: options.orphanWindowMs, eligibleFraction: options.eligibleFraction }, { driver, observer, log: log.child({ component: 'cluster' }), signal: controller.signal, setPhase })
+  const cluster = new Cluster({ size, members, seed, outDir, profile: options.profile, orphanWindowMs: options.orphanWindowMs, eligibleFraction: options.eligibleFraction, ...(operatorToken === undefined ? {} : { operatorToken }) }, { driver, observer, log: log.child({ component: 'cluster' }), signal: controller.signal, setPhase })
 
   // Ctrl-C: stop gracefully and still write the report; a second one kills everything at once.
   let signals = 0
@@ -209,7 +240,8 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
   try {
     observer.start()
     timeline.start()
-    await cluster.start()
+    if (options.driver === 'docker') await cluster.adopt()
+    else await cluster.start()
     clusterReady = true
     workload.start()
     contactWorkload.start()

@@ -92,6 +92,7 @@ export class DockerDriver implements ClusterDriver {
   private readonly interventionCounts = new Map<string, number>()
   private readonly events = new AbortController()
   private stopping = false
+  private readonly addressListeners: Array<(name: string, ip: string) => void> = []
 
   constructor (init: DockerDriverInit, log: Logger) {
     this.init = init
@@ -103,6 +104,14 @@ export class DockerDriver implements ClusterDriver {
     return [...this.byName.values()]
       .sort((a, b) => ROLES.indexOf(a.role) - ROLES.indexOf(b.role) || a.name.localeCompare(b.name, 'en', { numeric: true }))
       .map(({ name, role, service, containerId, containerName, hostname, ip }) => ({ name, role, service, containerId, containerName, hostname, ip }))
+  }
+
+  /**
+   * Tell `listener` when a member comes back on another address: compose does not keep an unpinned
+   * (peer) address across a restart, and whoever polls the member from outside must follow it.
+   */
+  onAddressChange (listener: (name: string, ip: string) => void): void {
+    this.addressListeners.push(listener)
   }
 
   /** Read every member's state from the engine (at attach, and after missed events). */
@@ -297,7 +306,9 @@ export class DockerDriver implements ClusterDriver {
     const known = this.byId.get(info.Id)
     const state = { running: info.State.Running, paused: info.State.Paused, pid: info.State.Pid }
     if (known !== undefined) {
-      Object.assign(known, { ip: ip === '' ? known.ip : ip, ...state })
+      const moved = ip !== '' && ip !== known.ip
+      Object.assign(known, { ip: moved ? ip : known.ip, ...state })
+      if (moved) for (const listener of this.addressListeners) listener(known.name, ip)
       return
     }
     const member: Tracked = {
