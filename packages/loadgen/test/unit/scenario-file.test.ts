@@ -184,6 +184,19 @@ test('every trigger\'s catalogue names exactly what its objectives function prod
   }
 })
 
+test('decapitate and decapitate-all judge the objective of whichever case the run ends in (a flag may turn one into the other)', async () => {
+  const shipped = await loadShipped()
+  for (const name of ['decapitate', 'decapitate-all']) {
+    const loaded = shipped.find((s) => s.ref.name === name)
+    assert.ok(loaded !== undefined)
+    for (const [fraction, survivors, expected] of [[1, false, 'attached-99pct-ms'], [0.3, true, 'orphans-rehomed-ms']] as const) {
+      const { scenario } = resolveRun(loaded, { supernodeKillFraction: fraction })
+      const judged = scenario.objectives(supernodeFacts(survivors)).map((o) => o.name)
+      assert.ok(judged.includes(expected), `${name} --supernode-kill-fraction ${fraction}: ${judged.join(', ')}`)
+    }
+  }
+})
+
 test('a user file is replayed by its absolute path, a shipped one by name', async () => {
   const user = bindScenario(parse(minimal({ type: 'freeze' }), '/tmp/my runs/storm.json'), defaults())
   assert.equal(user.name, 'storm')
