@@ -26,6 +26,9 @@ export class Inbox {
       id TEXT PRIMARY KEY, from_user TEXT NOT NULL, to_user TEXT NOT NULL, body TEXT NOT NULL,
       sent_at_ms INTEGER NOT NULL, received_at_ms INTEGER NOT NULL, archived_store_id TEXT)`, 'inbox')
     addArchiveColumn(this.db)
+    // GET /status counts the unarchived messages on every observer poll: a partial index keeps that
+    // (and the archive pass's scan) proportional to what is left to archive, not to the inbox.
+    this.db.exec('CREATE INDEX IF NOT EXISTS inbox_unarchived ON inbox (received_at_ms, id) WHERE archived_store_id IS NULL')
     this.insertStmt = this.db.prepare(`INSERT OR IGNORE INTO inbox (id, from_user, to_user, body, sent_at_ms, received_at_ms, archived_store_id)
       VALUES (?, ?, ?, ?, ?, ?, ?)`)
     this.archivedStmt = this.db.prepare('UPDATE inbox SET archived_store_id = ? WHERE id = ?')
