@@ -1,25 +1,45 @@
 /**
  * All libp2p wiring of rebound-node in one place (libp2p's API moves between majors).
  */
-import { ping } from '@libp2p/ping'
-import { createLibp2p, type Libp2p } from 'libp2p'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { identify, type Identify } from '@libp2p/identify'
+import { ping, type Ping } from '@libp2p/ping'
+import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p'
 import type { PrivateKey } from '@libp2p/interface'
-import { PROTOCOL_PREFIX, libp2pLogger, type Logger } from '@rebound/protocol'
+import { GOSSIP_PROTOCOL, PROTOCOL_PREFIX, libp2pLogger, type Logger } from '@rebound/protocol'
 import { wireStack } from '@rebound/protocol/wire-stack'
 
-export type PeerNode = Libp2p
+/** A gossip message (one RPC frame) above this ends the stream it came on (membership-gossip.ts). */
+export const MAX_GOSSIP_RPC_BYTES = 64 * 1024
+
+/** `gossip` and `identify` exist only on nodes built to serve as supernodes (createPeerNode's `gossip`). */
+// A type, not an interface: libp2p's ServiceMap constraint needs an implicit index signature.
+export type PeerServices = {
+  ping: Ping
+  identify?: Identify
+  gossip?: GossipSub
+}
+
+export type PeerNode = Libp2p<PeerServices>
 
 export interface PeerNodeInit {
   listen: string
   port: number
   privateKey: PrivateKey
   log: Logger
+  /**
+   * Able to serve as a supernode (operator, or an eligible client): adds gossipsub for the
+   * supernodes' membership topic and identify, which libp2p needs to tell gossipsub that a peer
+   * speaks it. Identify runs only when a supernode asks for it on a connection to another
+   * supernode, never on every connection: clients neither speak gossip nor pay for it.
+   */
+  gossip?: boolean
   /** Components of libp2p's own debug log to show (REBOUND_LIBP2P_DEBUG); none by default. */
   debugFilter?: RegExp
 }
 
 export async function createPeerNode (init: PeerNodeInit): Promise<PeerNode> {
-  return await createLibp2p({
+  return await createLibp2p<PeerServices>({
     privateKey: init.privateKey,
     addresses: { listen: [`/ip4/${init.listen}/tcp/${init.port}`] },
     ...wireStack(init.listen),
@@ -36,7 +56,28 @@ export async function createPeerNode (init: PeerNodeInit): Promise<PeerNode> {
     // exist anyway: the session keepalive (client <-> supernode), registry heartbeats, request
     // deadlines. The ping service stays, for tools and for the login server's monitor.
     connectionMonitor: { enabled: false },
-    services: { ping: ping({ protocolPrefix: PROTOCOL_PREFIX }) },
+    services: services(init.gossip === true),
     logger: libp2pLogger(init.log.child({ component: 'libp2p' }), init.debugFilter)
   })
+}
+
+function services (withGossip: boolean): ServiceFactoryMap<PeerServices> {
+  const base = { ping: ping({ protocolPrefix: PROTOCOL_PREFIX }) }
+  if (!withGossip) return base
+  return {
+    ...base,
+    identify: identify({ protocolPrefix: PROTOCOL_PREFIX, runOnConnectionOpen: false }),
+    gossip: gossipsub({
+      protocols: [GOSSIP_PROTOCOL],
+      fallbackToFloodsub: false,
+      // A supernode's own notices go straight to every supernode it knows (one hop, as the direct
+      // mesh did), and on from there; a lone supernode publishing to nobody is not an error.
+      floodPublish: true,
+      allowPublishToZeroTopicPeers: true,
+      // No peer exchange: supernodes connect to the members they know, nothing else dials.
+      doPX: false,
+      emitSelf: false,
+      maxInboundDataLength: MAX_GOSSIP_RPC_BYTES
+    })
+  }
 }

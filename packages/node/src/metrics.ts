@@ -19,6 +19,7 @@ export class NodeMetrics {
   readonly received = new Counter({ name: 'rebound_node_messages_received_total', help: 'messages stored in the inbox', registers: [this.registry] })
   readonly sessions = new Gauge({ name: 'rebound_supernode_sessions', help: 'client sessions held (supernode role)', registers: [this.registry] })
   readonly routed = new Counter({ name: 'rebound_supernode_routed_total', help: 'messages routed by result', labelNames: ['result'], registers: [this.registry] })
+  readonly gossipNotices = new Counter({ name: 'rebound_supernode_gossip_notices_total', help: 'membership notices received over gossip, by type and verdict', labelNames: ['type', 'result'], registers: [this.registry] })
   readonly meshRequests = new Counter({ name: 'rebound_supernode_mesh_requests_total', help: 'mesh requests served by type', labelNames: ['type'], registers: [this.registry] })
 
   /**

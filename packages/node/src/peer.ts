@@ -82,7 +82,7 @@ export class Peer {
       this.inbox = new Inbox(config.dataDir)
       this.device = new DeviceStore(config.dataDir)
     }
-    const nodeInit = { listen: config.listen, port: config.port, privateKey, log: deps.log }
+    const nodeInit = { listen: config.listen, port: config.port, privateKey, log: deps.log, gossip: config.supernode || config.eligible }
     this.node = await createPeerNode(deps.debugFilter === undefined ? nodeInit : { ...nodeInit, debugFilter: deps.debugFilter })
     await this.node.start()
     if (config.supernode) {

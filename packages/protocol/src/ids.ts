@@ -14,3 +14,9 @@ export const SESSION_PROTOCOL = '/rebound/session/1.0.0'
 export const MESH_PROTOCOL = '/rebound/mesh/1.0.0'
 /** Client <-> login server: its contacts and mailbox in the server store (request/response). */
 export const DATA_PROTOCOL = '/rebound/data/1.0.0'
+/**
+ * Supernode membership and load, disseminated by gossipsub among the supernodes (its own protocol
+ * id keeps rebound's gossip apart from any other pubsub on the same hosts); one topic.
+ */
+export const GOSSIP_PROTOCOL = '/rebound/meshsub/1.1.0'
+export const MEMBERSHIP_TOPIC = 'rebound/supernodes/1'

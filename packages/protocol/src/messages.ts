@@ -170,9 +170,7 @@ export const MeshCall = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('lookup'), user: UserName }),
   z.strictObject({ type: z.literal('route'), message: ChatMessage, deadlineMs: DeadlineMs }),
   /** Liveness probe between supernodes (a frozen one keeps its connections but stops answering). */
-  z.strictObject({ type: z.literal('ping') }),
-  /** The sender's probes of `supernode` went unanswered: treat it as dead for a while. */
-  z.strictObject({ type: z.literal('suspect'), supernode: PeerIdString })
+  z.strictObject({ type: z.literal('ping') })
 ])
 export type MeshCall = z.infer<typeof MeshCall>
 
@@ -182,6 +180,20 @@ export type MeshCall = z.infer<typeof MeshCall>
  */
 export const MeshRequest = z.strictObject({ certificate: Token, call: MeshCall })
 export type MeshRequest = z.infer<typeof MeshRequest>
+
+/**
+ * What a supernode publishes on the membership topic (gossipsub signs each message with the
+ * publisher's key; the certificate must name that publisher). `announce`: its entry, each second,
+ * so that the others learn it and its load without waiting for the registry. `leave`: it stops
+ * serving (demoted, or shutting down). `suspect`: its probes of `supernode` went unanswered
+ * (ring-monitor.ts). After either, the others treat that supernode as gone for a while.
+ */
+export const MembershipNotice = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('announce'), entry: SupernodeEntry }),
+  z.strictObject({ type: z.literal('leave'), certificate: Token }),
+  z.strictObject({ type: z.literal('suspect'), certificate: Token, supernode: PeerIdString })
+])
+export type MembershipNotice = z.infer<typeof MembershipNotice>
 
 export const MeshResponse = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ok') }),

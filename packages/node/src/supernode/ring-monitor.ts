@@ -5,15 +5,22 @@
  * PROBE_INTERVAL_MS over a kept mesh stream; every supernode is thus watched by that many others,
  * and a probe costs one frame, whatever the cluster's size (all-pairs probing would cost N^2).
  * A target that has answered nothing for SILENCE_MS, over at least MIN_FAILED_PROBES probes, is
- * declared dead; the supernode tells the others (mesh `suspect`), who take its word: the sender is
+ * declared dead; the supernode tells the others (a gossip `suspect` notice), who take its word: the sender is
  * a certified supernode, and a wrong suspicion costs a 10 s absence, not a loss.
  */
 
 export const PROBE_INTERVAL_MS = 500
-/** Shorter than two probe periods, so that the second failed probe lands ~1.7 s after a freeze. */
-export const PROBE_DEADLINE_MS = 700
-/** Silence before a verdict: three probe periods; detection lands within ~1.5-2 s of a freeze. */
-export const SILENCE_MS = 1500
+/**
+ * Shorter than a probe period, so that a probe is sent on every tick (one in flight per target):
+ * with 700 ms, a frozen target got a probe every other tick and the verdict landed 1.7-2.2 s
+ * after the freeze, past the 2 s target. An answer slower than this counts as silence.
+ */
+export const PROBE_DEADLINE_MS = 450
+/**
+ * Silence before a verdict, over at least MIN_FAILED_PROBES failures: the verdict comes with the
+ * first failed probe at least this long after the last answer, 1.3-1.8 s after a freeze.
+ */
+export const SILENCE_MS = 1300
 /** A single lost probe (a GC pause, a busy moment) is never a verdict on its own. */
 export const MIN_FAILED_PROBES = 2
 export const MONITORED_SUCCESSORS = 3

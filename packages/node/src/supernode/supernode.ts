@@ -17,6 +17,7 @@ import { verifiedSupernodes } from '../client/attach-round.js'
 import { rendezvousOwners } from '../hrw.js'
 import type { PeerNode } from '../libp2p.js'
 import type { NodeMetrics } from '../metrics.js'
+import { MembershipGossip } from './membership-gossip.js'
 import { MESH_DEADLINE_MS, entryAddrs, meshRequest } from './mesh-client.js'
 import { PRESENCE_REPLICAS, PresenceDirectory } from './presence-directory.js'
 import { PublishQueue } from './publish-queue.js'
@@ -81,10 +82,25 @@ export class Supernode {
   private readonly stopController = new AbortController()
   private loop: Promise<void> | undefined
   private readonly publishQueue: PublishQueue
+  private readonly gossip: MembershipGossip
 
   constructor (private readonly init: SupernodeInit, private readonly deps: SupernodeDeps) {
     this.registry = new RegistryClient(deps.node, init.loginServers, deps.random)
     this.self = deps.node.peerId.toString()
+    const { gossip, identify } = deps.node.services
+    if (gossip === undefined || identify === undefined) throw new ReboundError('INTERNAL', 'a supernode needs a node built with gossip (createPeerNode)')
+    this.gossip = new MembershipGossip({
+      gossip,
+      identify,
+      clusterKey: deps.clusterKey,
+      self: this.self,
+      now: deps.now,
+      log: deps.log,
+      ownEntry: () => this.ownEntry(),
+      onEntries: () => { this.applyList() },
+      onGone: (supernode, by, how) => { this.onGoneNotice(supernode, by, how) },
+      count: (type, result) => { deps.metrics.gossipNotices.inc({ type, result }) }
+    })
     this.joins = new TokenBucket(init.joinRate, init.joinBurst, deps.now)
     this.joinSchedule = new JoinSchedule(init.joinRate)
     this.publishQueue = new PublishQueue({
@@ -126,10 +142,12 @@ export class Supernode {
     this.loop = this.registryLoop(this.stopController.signal)
     this.monitor = this.monitorLoop(this.stopController.signal)
     this.publishQueue.start()
+    this.gossip.start()
   }
 
   async stop (): Promise<void> {
     this.stopController.abort()
+    await this.gossip.stop()
     this.deps.node.removeEventListener('peer:disconnect', this.onDisconnect)
     this.deps.node.removeEventListener('peer:connect', this.onConnect)
     await this.deps.node.unhandle([SESSION_PROTOCOL, MESH_PROTOCOL])
@@ -182,13 +200,26 @@ export class Supernode {
     this.probeChannels.delete(id)
     this.liveness.suspect(id, this.deps.now())
     this.deps.log.warn({ supernode: id }, 'supernode silent: treated as dead')
-    const others = this.list.filter((e) => e.peerId !== id && e.peerId !== this.self)
-    this.applyList(this.registryList)
-    const certificate = this.certificate
-    if (certificate === null) return
-    for (const entry of others) {
-      meshRequest(this.deps.node, certificate, entryAddrs(entry), { type: 'suspect', supernode: id }, PROBE_DEADLINE_MS * 2).catch(() => {})
-    }
+    this.applyList()
+    if (this.certificate !== null) void this.gossip.suspect(id, this.certificate)
+  }
+
+  /**
+   * A certified supernode left, or another's probes of it went unanswered: take their word for a
+   * while (SUSPECT_MS, longer than the registry needs to drop it from its list).
+   */
+  private onGoneNotice (supernode: string, by: string, how: 'left' | 'suspected'): void {
+    if (supernode === this.self || !this.live.has(supernode)) return
+    this.deps.log.info({ supernode, by, how }, 'supernode gone, by gossip')
+    this.liveness.suspect(supernode, this.deps.now())
+    this.applyList()
+  }
+
+  /** What this supernode announces to the others (membership-gossip.ts); null until certified. */
+  private ownEntry (): SupernodeEntry | null {
+    if (this.certificate === null) return null
+    const addrs = this.deps.node.getMultiaddrs().map((a) => a.toString())
+    return { peerId: this.self, addrs, class: this.init.class, clients: this.sessions.size, capacity: this.init.capacity, certificate: this.certificate }
   }
 
   // ---- registry: certify, then heartbeat ----
@@ -233,7 +264,7 @@ export class Supernode {
     if (!this.live.has(peerId) || peerId === this.self) return
     this.liveness.suspect(peerId, this.deps.now())
     this.deps.log.info({ supernode: peerId }, 'lost the connection to a supernode: treated as dead')
-    this.applyList(this.registryList)
+    this.applyList()
     // A connection can also close for benign reasons: one dial tells. A dead one refuses at once
     // (or times out); a live one connects, and peer:connect clears the suspicion.
     const entry = this.registryList.find((e) => e.peerId === peerId)
@@ -241,18 +272,24 @@ export class Supernode {
   }
 
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
-    if (this.liveness.clear(evt.detail.toString())) this.applyList(this.registryList)
+    if (this.liveness.clear(evt.detail.toString())) this.applyList()
   }
 
   private onSupernodeList (list: SupernodeEntry[]): void {
     this.registryList = verifiedSupernodes(list, this.deps.clusterKey, this.deps.now())
-    this.applyList(this.registryList)
+    this.applyList()
   }
 
-  /** The registry's list less the suspects becomes the live set; presence follows a change. */
-  private applyList (registryList: SupernodeEntry[]): void {
+  /**
+   * The registry's list, with what gossip announced within its TTL (supernodes the registry has
+   * not listed yet, and everyone's load as of the last second), less the suspects, becomes the
+   * live set; presence follows a change.
+   */
+  private applyList (): void {
     const nowMs = this.deps.now()
-    const alive = registryList.filter((e) => !this.liveness.isSuspect(e.peerId, nowMs))
+    const merged = new Map(this.registryList.map((e) => [e.peerId, e]))
+    for (const e of this.gossip.fresh(nowMs)) merged.set(e.peerId, e)
+    const alive = [...merged.values()].filter((e) => !this.liveness.isSuspect(e.peerId, nowMs))
     const next = new Set([this.self, ...alive.map((e) => e.peerId)])
     const changed = next.size !== this.live.size || [...next].some((id) => !this.live.has(id))
     this.list = alive
@@ -261,16 +298,21 @@ export class Supernode {
     if (!changed) return
     this.connectTo(alive.filter((e) => joined.includes(e.peerId)))
     const dropped = this.directory.retainSupernodes(next)
-    this.deps.log.info({ supernodes: next.size, dropped }, 'supernode set changed')
+    this.deps.log.info({ supernodes: next.size, dropped, ids: [...next].map((id) => id.slice(-6)) }, 'supernode set changed')
     // Owners moved: publish every local session again to its (possibly new) owners.
     this.publishQueue.add(this.sessions.keys())
   }
 
-  /** Keep a connection to every other live supernode, so that a death shows as a closed connection. */
+  /**
+   * Keep a connection to every other live supernode, so that a death shows as a closed connection;
+   * gossip runs over the same connections.
+   */
   private connectTo (entries: SupernodeEntry[]): void {
     for (const entry of entries) {
       if (entry.peerId === this.self) continue
-      this.deps.node.dial(entryAddrs(entry), { signal: AbortSignal.timeout(MESH_DEADLINE_MS) }).catch((err: unknown) => {
+      this.deps.node.dial(entryAddrs(entry), { signal: AbortSignal.timeout(MESH_DEADLINE_MS) }).then((connection) => {
+        this.gossip.introduce(connection)
+      }, (err: unknown) => {
         this.deps.log.debug({ supernode: entry.peerId, err: describeError(err) }, 'could not connect to a supernode')
       })
     }
@@ -462,13 +504,6 @@ export class Supernode {
         return record === undefined ? { type: 'not-found', user: req.user } : { type: 'found', ...record }
       }
       case 'ping':
-        return { type: 'ok' }
-      case 'suspect':
-        // Another certified supernode's probes of it went unanswered (ring-monitor.ts).
-        if (req.supernode !== this.self && this.live.has(req.supernode)) {
-          this.liveness.suspect(req.supernode, this.deps.now())
-          this.applyList(this.registryList)
-        }
         return { type: 'ok' }
       case 'route': {
         const session = this.sessions.get(req.message.to)
