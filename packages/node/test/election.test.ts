@@ -138,7 +138,7 @@ test('a killed supernode leaves the others\' live set at once, not a registry ti
   }
 })
 
-test('a frozen supernode (SIGSTOP, connections still open) is left out by the others within 2 s', async (t) => {
+test('a frozen supernode (SIGSTOP, connections still open) is left out by the others within 2 s, and taken back once thawed', async (t) => {
   const op = peers.find((p) => p.status().supernodeClass === 'operator')
   assert.ok(op !== undefined)
   const ice = await spawnSupernode('ice', `${NET}.2.5`)
@@ -151,6 +151,12 @@ test('a frozen supernode (SIGSTOP, connections still open) is left out by the ot
     const tookMs = Date.now() - frozeAtMs
     t.diagnostic(`frozen supernode left out after ${tookMs} ms`)
     assert.ok(tookMs <= 2500, `left out after ${tookMs} ms`)
+    // Thawed, it announces itself over gossip: taken back at once, not when the 10 s suspicion ends.
+    ice.kill('SIGCONT')
+    const thawedAtMs = Date.now()
+    await waitFor('op takes it back', () => (op.status().knownSupernodes === 2 ? true : undefined), 8000)
+    t.diagnostic(`thawed supernode taken back after ${Date.now() - thawedAtMs} ms`)
+    assert.ok(Date.now() - thawedAtMs < 4000, `taken back after ${Date.now() - thawedAtMs} ms`)
   } finally {
     ice.kill('SIGCONT')
     await ended(ice, 'SIGTERM')

@@ -2,8 +2,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RetryBudget } from '../src/client/retry-budget.js'
 import { JoinSchedule, SCHEDULE_SHARE } from '../src/supernode/join-schedule.js'
-import { MAX_SUSPECTS, SupernodeLiveness } from '../src/supernode/liveness.js'
-import { RingWatch, SILENCE_MS, ringSuccessors } from '../src/supernode/ring-monitor.js'
+import { MAX_SUSPECTS, REFUTE_AFTER_MS, SupernodeLiveness } from '../src/supernode/liveness.js'
+import { ANSWER_WAIT_MS, MIN_FAILED_PROBES, RingWatch, SILENCE_MS, ringSuccessors } from '../src/supernode/ring-monitor.js'
 import { NAIVE_RETRY_INTERVAL_MS, SLOT_JITTER_MS, createRetryPolicy } from '../src/client/retry-policy.js'
 
 test('defended retries: full jitter grows to the cap, obeys retryAfterMs, and a slot sets the time', () => {
@@ -73,19 +73,44 @@ test('supernode liveness: a lost connection suspects for SUSPECT_MS, a reconnect
   assert.equal(liveness.isSuspect(`p${MAX_SUSPECTS + 9}`, 1), true)
 })
 
-test('ring monitor: k successors on the sorted ring, and a verdict only after both silence and repeated failures', () => {
+test('supernode liveness: an announcement refutes a suspicion only when sent a period after it', () => {
+  const liveness = new SupernodeLiveness(10_000)
+  liveness.suspect('c', 5_000)
+  assert.equal(liveness.refute('c', 5_000 + REFUTE_AFTER_MS - 1), false, 'possibly sent before the suspicion')
+  assert.equal(liveness.isSuspect('c', 5_000 + REFUTE_AFTER_MS - 1), true)
+  assert.equal(liveness.refute('c', 5_000 + REFUTE_AFTER_MS), true)
+  assert.equal(liveness.isSuspect('c', 5_000 + REFUTE_AFTER_MS), false)
+  assert.equal(liveness.refute('never-suspected', 99_999), false)
+})
+
+test('ring monitor: k successors on the sorted ring; a verdict needs silence and an unanswered probe (or repeated failures)', () => {
   assert.deepEqual(ringSuccessors(['a', 'b', 'c', 'd', 'e'], 'c', 3), ['d', 'e', 'a'])
   assert.deepEqual(ringSuccessors(['a', 'b', 'c', 'd', 'e'], 'e', 2), ['a', 'b'])
   assert.deepEqual(ringSuccessors(['a', 'c'], 'b', 3), ['a', 'c'], 'fewer than k: all the others')
   assert.deepEqual(ringSuccessors(['x'], 'x'), [])
   const watch = new RingWatch()
   watch.setTargets(['a', 'b'], 0)
-  assert.equal(watch.onFailure('a', SILENCE_MS + 1), false, 'one failed probe is never a verdict')
-  assert.equal(watch.onFailure('a', SILENCE_MS + 2), true)
+  assert.deepEqual(watch.idle(), ['a', 'b'])
+  // a: frozen at 0; its probe, sent at 200, is never answered.
+  watch.onSent('a', 200)
+  assert.deepEqual(watch.idle(), ['b'], 'one probe in flight per target')
+  // b: answers slowly but answers.
+  watch.onSent('b', 0)
+  watch.onAnswer('b', 900)
+  watch.onSent('b', 1300)
+  assert.deepEqual(watch.verdicts(SILENCE_MS - 1), [], 'not silent long enough')
+  assert.deepEqual(watch.verdicts(Math.max(SILENCE_MS, 200 + ANSWER_WAIT_MS)), ['a'])
   assert.deepEqual(watch.targets(), ['b'], 'a dead target is no longer watched')
-  watch.onAnswer('b', 1000)
-  assert.equal(watch.onFailure('b', 1100), false)
-  assert.equal(watch.onFailure('b', 1200), false, 'two failures, but heard from 200 ms ago')
+  // b's probe from 1300 is unanswered at 900 + SILENCE_MS, but has waited less than ANSWER_WAIT_MS.
+  assert.deepEqual(watch.verdicts(900 + SILENCE_MS), [])
+  watch.onAnswer('b', 2300)
+  assert.deepEqual(watch.verdicts(2300 + SILENCE_MS - 1), [])
+  // Failed probes (broken stream): a verdict after MIN_FAILED_PROBES of them and the silence.
+  watch.onFailure('b')
+  assert.deepEqual(watch.verdicts(2300 + SILENCE_MS), [], 'one failure is never a verdict')
+  watch.onFailure('b')
+  assert.equal(MIN_FAILED_PROBES, 2)
+  assert.deepEqual(watch.verdicts(2300 + SILENCE_MS), ['b'])
   watch.setTargets(['c'], 5000)
   assert.deepEqual(watch.targets(), ['c'])
 })

@@ -29,6 +29,8 @@ export interface AttachRoundDeps {
    * handshakes are cut short at most once.
    */
   quickDials?: boolean
+  /** A dial or attach timed out: the supernode is frozen or swamped (the caller avoids it for a while). */
+  onTimeout?: (peerId: string) => void
 }
 
 export interface Attached extends AttachResult {
@@ -74,6 +76,7 @@ export async function attachRound (ticket: string, candidates: SupernodeEntry[],
       deps.log.info({ supernode: entry.peerId, code, err: describeError(err) }, 'attach failed')
       // A refused ticket will be refused everywhere: the caller gets a new one.
       if (TICKET_CODES.has(code)) throw err
+      if (code === 'TIMEOUT') deps.onTimeout?.(entry.peerId)
       // A full or overloaded supernode names less loaded ones: try those next (bounded).
       const offered = (err as ReboundError).meta?.redirect
       // Full and knowing no one with room: the list may be what is stale (a supernode elected

@@ -32,7 +32,14 @@ export const TICKET_REFRESH_MARGIN_MS = 5 * 60_000
  * and an attach to it would only time out (5 s) while the registry still lists it (up to 6 s).
  */
 export const AVOID_SILENT_MS = 30_000
-/** Silent supernodes remembered at most (each expires anyway). */
+/**
+ * A supernode an attach to which timed out is left out this long: a frozen one accepts TCP but
+ * never finishes the handshake, and the registry's list (what a renewal returns) still names it
+ * for up to 6 s; without this, an orphan of a freeze could draw another frozen supernode twice
+ * (measured: 1 s quick dial, renewal, 5 s dial to the same one: re-homed after 6.9 s).
+ */
+export const AVOID_UNREACHABLE_MS = 10_000
+/** Avoided supernodes remembered at most (each expires anyway). */
 export const MAX_AVOIDED = 64
 /** Attempts of one send, counting the first (later ones only while the retry budget allows). */
 export const MAX_SEND_ATTEMPTS = 3
@@ -76,7 +83,7 @@ export class ClientAgent {
   private loop: Promise<void> | undefined
   /** Set when every cached supernode failed: the list is stale, ask a login server. */
   private staleList = false
-  /** Supernodes that went silent under us, until when to leave them out. */
+  /** Supernodes that went silent under us or timed out, until when to leave them out. */
   private readonly avoided = new Map<string, number>()
   /** The last session ended in silence: the next attach round cuts its dials short (attach-round.ts). */
   private afterSilence = false
@@ -292,17 +299,21 @@ export class ClientAgent {
 
   /**
    * Cached supernodes whose certificate verifies; never this peer itself (an elected supernode is
-   * also a client), nor one that recently went silent under us.
+   * also a client), nor one that recently went silent under us or timed out, unless no other is
+   * left (then trying it beats waiting).
    */
   private validSupernodes (now: number): SupernodeEntry[] {
     const self = this.deps.node.peerId.toString()
     for (const [id, untilMs] of this.avoided) if (untilMs <= now) this.avoided.delete(id)
-    return verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now).filter((e) => e.peerId !== self && !this.avoided.has(e.peerId))
+    const valid = verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now).filter((e) => e.peerId !== self)
+    const preferred = valid.filter((e) => !this.avoided.has(e.peerId))
+    return preferred.length > 0 ? preferred : valid
   }
 
-  private avoid (supernode: string): void {
+  private avoid (supernode: string, forMs = AVOID_SILENT_MS): void {
+    const untilMs = Math.max(this.avoided.get(supernode) ?? 0, this.deps.now() + forMs)
     this.avoided.delete(supernode)
-    this.avoided.set(supernode, this.deps.now() + AVOID_SILENT_MS)
+    this.avoided.set(supernode, untilMs)
     if (this.avoided.size > MAX_AVOIDED) {
       const oldest = this.avoided.keys().next().value
       if (oldest !== undefined) this.avoided.delete(oldest)
@@ -315,7 +326,12 @@ export class ClientAgent {
     try {
       const quickDials = this.afterSilence
       this.afterSilence = false
-      attached = await attachRound(ticket, candidates, { ...this.deps, quickDials, onDeliver: (m) => { this.onDeliver(m) } })
+      attached = await attachRound(ticket, candidates, {
+        ...this.deps,
+        quickDials,
+        onDeliver: (m) => { this.onDeliver(m) },
+        onTimeout: (peerId) => { this.avoid(peerId, AVOID_UNREACHABLE_MS) }
+      })
     } catch (err) {
       if (TICKET_CODES.has((err as ReboundError).code ?? '')) this.saved = { ...this.saved, ticket: null, ticketExpiresAtMs: null }
       if ((err as ReboundError).meta?.listStale === true) this.staleList = true

@@ -5,23 +5,33 @@
  * lost connection as a death: the peer is suspected and left out of the live set (presence
  * ownership, routing, redirects) for SUSPECT_MS, longer than the registry needs to drop it, or
  * until it connects again (a restarted supernode, a transient drop). A frozen supernode keeps its
- * connections open and is not seen here (its clients' session keepalive sees it).
+ * connections open; its ring probes see it (ring-monitor.ts), and a suspicion heard over gossip
+ * counts the same. A suspect that announces itself over gossip (a signed message it published)
+ * at least REFUTE_AFTER_MS after the suspicion was alive after all (a busy moment, not a freeze),
+ * and is cleared.
  */
 
 /** Longer than the registry's heartbeat timeout (6 s), so its list has dropped the dead one by then. */
 export const SUSPECT_MS = 10_000
 /** Suspects remembered at most; the oldest are forgotten first (each expires anyway). */
 export const MAX_SUSPECTS = 4096
+/**
+ * One announcement period: an announcement that was already on its way when the suspicion was
+ * raised (sent before a freeze, read late) proves nothing; one sent a period later does.
+ */
+export const REFUTE_AFTER_MS = 1000
+
+interface Suspicion { sinceMs: number, untilMs: number }
 
 export class SupernodeLiveness {
-  private readonly suspects = new Map<string, number>()
+  private readonly suspects = new Map<string, Suspicion>()
 
   constructor (private readonly suspectMs = SUSPECT_MS) {}
 
   /** Its connection closed at `nowMs`. */
   suspect (peerId: string, nowMs: number): void {
     this.suspects.delete(peerId)
-    this.suspects.set(peerId, nowMs + this.suspectMs)
+    this.suspects.set(peerId, { sinceMs: nowMs, untilMs: nowMs + this.suspectMs })
     while (this.suspects.size > MAX_SUSPECTS) {
       const oldest = this.suspects.keys().next().value
       if (oldest === undefined) break
@@ -34,10 +44,17 @@ export class SupernodeLiveness {
     return this.suspects.delete(peerId)
   }
 
+  /** It announced itself at `nowMs`: cleared if that is REFUTE_AFTER_MS past the suspicion. True when cleared. */
+  refute (peerId: string, nowMs: number): boolean {
+    const suspicion = this.suspects.get(peerId)
+    if (suspicion === undefined || nowMs - suspicion.sinceMs < REFUTE_AFTER_MS) return false
+    return this.suspects.delete(peerId)
+  }
+
   isSuspect (peerId: string, nowMs: number): boolean {
-    const untilMs = this.suspects.get(peerId)
-    if (untilMs === undefined) return false
-    if (untilMs > nowMs) return true
+    const suspicion = this.suspects.get(peerId)
+    if (suspicion === undefined) return false
+    if (suspicion.untilMs > nowMs) return true
     this.suspects.delete(peerId)
     return false
   }

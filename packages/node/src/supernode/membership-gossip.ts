@@ -38,8 +38,8 @@ export interface MembershipGossipDeps {
   log: Logger
   /** This supernode's entry as it stands (null until certified): what it announces. */
   ownEntry: () => SupernodeEntry | null
-  /** The fresh entries changed (a supernode appeared, or its load moved). */
-  onEntries: () => void
+  /** `from` announced itself: the fresh entries changed (a supernode appeared, or its load moved). */
+  onAnnounce: (from: string) => void
   /** A certified supernode says `supernode` is gone: itself (`left`) or another (`suspected`). */
   onGone: (supernode: string, by: string, how: 'left' | 'suspected') => void
   /** Counts notices by type and verdict (rebound_supernode_gossip_notices_total). */
@@ -84,6 +84,11 @@ export class MembershipGossip {
       else this.heard.delete(id)
     }
     return out
+  }
+
+  /** Announce now, between the periodic announcements (a supernode refuting a suspicion). */
+  async announceNow (): Promise<void> {
+    await this.announce()
   }
 
   /** Tell every supernode that `supernode` went silent (its own verdict is the caller's). */
@@ -161,6 +166,6 @@ export class MembershipGossip {
     }
     if (!this.heard.has(from) && this.heard.size >= MAX_SUPERNODE_LIST) return
     this.heard.set(from, { entry: notice.entry, atMs: this.deps.now() })
-    this.deps.onEntries()
+    this.deps.onAnnounce(from)
   }
 }

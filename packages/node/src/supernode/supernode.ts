@@ -33,6 +33,8 @@ export const ATTACH_READ_TIMEOUT_MS = 5000
 export const MAX_REDIRECTS = 5
 /** Lookups one lookupMany keeps in flight (each is at most one mesh request per owner tried). */
 export const LOOKUP_CONCURRENCY = 16
+/** Two announcement periods past the refutation: by then the others have taken this supernode back. */
+export const REPUBLISH_AFTER_SUSPICION_MS = 2500
 
 export interface SupernodeInit {
   loginServers: string[]
@@ -72,7 +74,6 @@ export class Supernode {
   private readonly ringWatch = new RingWatch()
   /** Kept mesh streams to the ring successors being probed (at most MONITORED_SUCCESSORS). */
   private readonly probeChannels = new Map<string, RequestChannel>()
-  private readonly probing = new Set<string>()
   private monitor: Promise<void> | undefined
   private readonly directory = new PresenceDirectory()
   private readonly registry: RegistryClient
@@ -83,6 +84,7 @@ export class Supernode {
   private loop: Promise<void> | undefined
   private readonly publishQueue: PublishQueue
   private readonly gossip: MembershipGossip
+  private republishTimer: NodeJS.Timeout | undefined
 
   constructor (private readonly init: SupernodeInit, private readonly deps: SupernodeDeps) {
     this.registry = new RegistryClient(deps.node, init.loginServers, deps.random)
@@ -97,7 +99,7 @@ export class Supernode {
       now: deps.now,
       log: deps.log,
       ownEntry: () => this.ownEntry(),
-      onEntries: () => { this.applyList() },
+      onAnnounce: (from) => { this.onAnnounce(from) },
       onGone: (supernode, by, how) => { this.onGoneNotice(supernode, by, how) },
       count: (type, result) => { deps.metrics.gossipNotices.inc({ type, result }) }
     })
@@ -147,6 +149,7 @@ export class Supernode {
 
   async stop (): Promise<void> {
     this.stopController.abort()
+    clearTimeout(this.republishTimer)
     await this.gossip.stop()
     this.deps.node.removeEventListener('peer:disconnect', this.onDisconnect)
     this.deps.node.removeEventListener('peer:connect', this.onConnect)
@@ -165,12 +168,14 @@ export class Supernode {
       await sleep(PROBE_INTERVAL_MS, signal)
       if (signal.aborted || this.certificate === null) continue
       const targets = ringSuccessors(this.live, this.self)
-      this.ringWatch.setTargets(targets, this.deps.now())
+      const nowMs = this.deps.now()
+      this.ringWatch.setTargets(targets, nowMs)
       for (const [id, channel] of this.probeChannels) {
         if (!targets.includes(id)) { channel.close(); this.probeChannels.delete(id) }
       }
-      // One probe in flight per target: a frozen one times out instead of piling probes up.
-      for (const id of targets) if (!this.probing.has(id)) void this.probe(id)
+      for (const id of this.ringWatch.verdicts(nowMs)) this.declareDead(id)
+      // One probe in flight per target: a frozen one leaves its probe unanswered, nothing piles up.
+      for (const id of this.ringWatch.idle()) void this.probe(id)
     }
   }
 
@@ -183,14 +188,12 @@ export class Supernode {
       channel = new RequestChannel(this.deps.node, entryAddrs(entry), MESH_PROTOCOL)
       this.probeChannels.set(id, channel)
     }
-    this.probing.add(id)
+    this.ringWatch.onSent(id, this.deps.now())
     try {
       await channel.request({ certificate, call: { type: 'ping' } } satisfies MeshRequest, MeshResponse, PROBE_DEADLINE_MS)
       this.ringWatch.onAnswer(id, this.deps.now())
     } catch {
-      if (this.ringWatch.onFailure(id, this.deps.now())) this.declareDead(id)
-    } finally {
-      this.probing.delete(id)
+      this.ringWatch.onFailure(id)
     }
   }
 
@@ -209,10 +212,33 @@ export class Supernode {
    * while (SUSPECT_MS, longer than the registry needs to drop it from its list).
    */
   private onGoneNotice (supernode: string, by: string, how: 'left' | 'suspected'): void {
-    if (supernode === this.self || !this.live.has(supernode)) return
+    if (supernode === this.self) { this.onSuspectedSelf(by); return }
+    if (!this.live.has(supernode)) return
     this.deps.log.info({ supernode, by, how }, 'supernode gone, by gossip')
     this.liveness.suspect(supernode, this.deps.now())
     this.applyList()
+  }
+
+  /** An announcement: load news, a new member, or a suspect that is alive after all. */
+  private onAnnounce (from: string): void {
+    if (this.liveness.refute(from, this.deps.now())) this.deps.log.info({ supernode: from }, 'suspected supernode announced itself: alive')
+    this.applyList()
+  }
+
+  /**
+   * Another supernode took this one for dead (its probes went unanswered: this process was busy,
+   * or frozen and now thawed). The others dropped the presence records pointing here; refute
+   * with an announcement, and publish every session again once they have taken this one back
+   * (REPUBLISH_AFTER_SUSPICION_MS), rather than at the next refresh a minute later.
+   */
+  private onSuspectedSelf (by: string): void {
+    this.deps.log.warn({ by }, 'suspected by another supernode: refuting')
+    void this.gossip.announceNow()
+    if (this.republishTimer !== undefined) return
+    this.republishTimer = setTimeout(() => {
+      this.republishTimer = undefined
+      this.publishQueue.add(this.sessions.keys())
+    }, REPUBLISH_AFTER_SUSPICION_MS)
   }
 
   /** What this supernode announces to the others (membership-gossip.ts); null until certified. */
