@@ -15,3 +15,17 @@ export function rendezvousOwners (key: string, nodes: readonly string[], k: numb
     .slice(0, k)
     .map((x) => x.node)
 }
+
+/**
+ * The keys whose k owners under `after` include a node that was not among them under `before`:
+ * the only records a change of the node set obliges anyone to publish again (a key whose owners
+ * merely lost one still has the others, and gains the next in line, which is new to it).
+ */
+export function keysWithNewOwners (keys: Iterable<string>, before: readonly string[], after: readonly string[], k: number): string[] {
+  const moved: string[] = []
+  for (const key of keys) {
+    const old = new Set(rendezvousOwners(key, before, k))
+    if (rendezvousOwners(key, after, k).some((node) => !old.has(node))) moved.push(key)
+  }
+  return moved
+}

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RetryBudget } from '../src/client/retry-budget.js'
 import { JoinSchedule, SCHEDULE_SHARE } from '../src/supernode/join-schedule.js'
-import { MAX_SUSPECTS, REFUTE_AFTER_MS, SupernodeLiveness } from '../src/supernode/liveness.js'
+import { MAX_SUSPECTS, REFUTE_AFTER_MS, REFUTE_COOLDOWN_MS, SupernodeLiveness } from '../src/supernode/liveness.js'
 import { ANSWER_WAIT_MS, MIN_FAILED_PROBES, RingWatch, SILENCE_MS, ringSuccessors } from '../src/supernode/ring-monitor.js'
 import { NAIVE_RETRY_INTERVAL_MS, SLOT_JITTER_MS, createRetryPolicy } from '../src/client/retry-policy.js'
 
@@ -81,6 +81,12 @@ test('supernode liveness: an announcement refutes a suspicion only when sent a p
   assert.equal(liveness.refute('c', 5_000 + REFUTE_AFTER_MS), true)
   assert.equal(liveness.isSuspect('c', 5_000 + REFUTE_AFTER_MS), false)
   assert.equal(liveness.refute('never-suspected', 99_999), false)
+  // Suspected again soon after: no second refutation within the cooldown, the suspicion runs out.
+  liveness.suspect('c', 8_000)
+  assert.equal(liveness.refute('c', 8_000 + REFUTE_AFTER_MS), false)
+  assert.equal(liveness.isSuspect('c', 8_000 + REFUTE_AFTER_MS), true)
+  liveness.suspect('c', 5_000 + REFUTE_AFTER_MS + REFUTE_COOLDOWN_MS)
+  assert.equal(liveness.refute('c', 5_000 + 2 * REFUTE_AFTER_MS + REFUTE_COOLDOWN_MS), true, 'after the cooldown, again')
 })
 
 test('ring monitor: k successors on the sorted ring; a verdict needs silence and an unanswered probe (or repeated failures)', () => {

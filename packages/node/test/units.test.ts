@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ReboundError, SupernodeEntry } from '@rebound/protocol'
 import { Backoff, ClientStateFile, Inbox, NodeConfigSchema, OPTIONS, attachOrder, rendezvousOwners } from '../src/index.js'
+import { keysWithNewOwners } from '../src/hrw.js'
 import { MIN_ORPHAN_WINDOW_MS, orphanWaitMs, orphanWindowMs } from '../src/supernode/orphan-window.js'
 import { PublishQueue } from '../src/supernode/publish-queue.js'
 import { isSilent } from '../src/client/silence-watch.js'
@@ -46,6 +47,17 @@ test('rendezvous owners: stable, k distinct, and only keys of a removed node mov
     else moved++
   }
   assert.ok(moved > 50 && moved < 150, `about a fifth of keys were on sn-c, got ${moved}`)
+})
+
+test('keys with new owners: only the keys a joined or departed node held, and none for an unchanged set', () => {
+  const keys = Array.from({ length: 300 }, (_, i) => `u${i}`)
+  const before = ['a', 'b', 'c', 'd', 'e', 'f']
+  assert.deepEqual(keysWithNewOwners(keys, before, [...before].reverse(), 3), [], 'same set, any order')
+  const gone = keysWithNewOwners(keys, before, before.filter((n) => n !== 'c'), 3)
+  assert.deepEqual(gone, keys.filter((k) => rendezvousOwners(k, before, 3).includes('c')), 'exactly the keys c owned')
+  assert.ok(gone.length > 0.3 * keys.length && gone.length < 0.7 * keys.length, `about 3/6 of the keys: ${gone.length}`)
+  const joined = keysWithNewOwners(keys, before, [...before, 'g'], 3)
+  assert.deepEqual(joined, keys.filter((k) => rendezvousOwners(k, [...before, 'g'], 3).includes('g')), 'exactly the keys g now owns')
 })
 
 test('two choices prefers less loaded supernodes and tries every one once', () => {

@@ -20,11 +20,18 @@ export const MAX_SUSPECTS = 4096
  * raised (sent before a freeze, read late) proves nothing; one sent a period later does.
  */
 export const REFUTE_AFTER_MS = 1000
+/**
+ * A supernode may refute once in this long: one that keeps going silent (an overloaded process)
+ * then stays out for the whole SUSPECT_MS instead of flapping in and out, each flap moving
+ * presence records.
+ */
+export const REFUTE_COOLDOWN_MS = 30_000
 
 interface Suspicion { sinceMs: number, untilMs: number }
 
 export class SupernodeLiveness {
   private readonly suspects = new Map<string, Suspicion>()
+  private readonly refutedAtMs = new Map<string, number>()
 
   constructor (private readonly suspectMs = SUSPECT_MS) {}
 
@@ -48,6 +55,14 @@ export class SupernodeLiveness {
   refute (peerId: string, nowMs: number): boolean {
     const suspicion = this.suspects.get(peerId)
     if (suspicion === undefined || nowMs - suspicion.sinceMs < REFUTE_AFTER_MS) return false
+    const lastMs = this.refutedAtMs.get(peerId)
+    if (lastMs !== undefined && nowMs - lastMs < REFUTE_COOLDOWN_MS) return false
+    this.refutedAtMs.delete(peerId)
+    this.refutedAtMs.set(peerId, nowMs)
+    if (this.refutedAtMs.size > MAX_SUSPECTS) {
+      const oldest = this.refutedAtMs.keys().next().value
+      if (oldest !== undefined) this.refutedAtMs.delete(oldest)
+    }
     return this.suspects.delete(peerId)
   }
 

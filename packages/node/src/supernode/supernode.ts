@@ -14,7 +14,7 @@ import {
 import { Backoff } from '../backoff.js'
 import type { SendOutcome } from '../client/client-session.js'
 import { verifiedSupernodes } from '../client/attach-round.js'
-import { rendezvousOwners } from '../hrw.js'
+import { keysWithNewOwners, rendezvousOwners } from '../hrw.js'
 import type { PeerNode } from '../libp2p.js'
 import type { NodeMetrics } from '../metrics.js'
 import { MembershipGossip } from './membership-gossip.js'
@@ -320,13 +320,17 @@ export class Supernode {
     const changed = next.size !== this.live.size || [...next].some((id) => !this.live.has(id))
     this.list = alive
     const joined = [...next].filter((id) => !this.live.has(id))
+    const previous = this.live
     this.live = next
     if (!changed) return
     this.connectTo(alive.filter((e) => joined.includes(e.peerId)))
     const dropped = this.directory.retainSupernodes(next)
-    this.deps.log.info({ supernodes: next.size, dropped, ids: [...next].map((id) => id.slice(-6)) }, 'supernode set changed')
-    // Owners moved: publish every local session again to its (possibly new) owners.
-    this.publishQueue.add(this.sessions.keys())
+    // Owners moved for the sessions whose keys the joined or departed supernodes held: publish
+    // those again (all sessions on every change was a storm: 500 peers, a flapping supernode,
+    // two changes a second, hundreds of mesh requests a second on each supernode).
+    const moved = keysWithNewOwners(this.sessions.keys(), [...previous], [...next], PRESENCE_REPLICAS)
+    this.deps.log.info({ supernodes: next.size, dropped, republish: moved.length, ids: [...next].map((id) => id.slice(-6)) }, 'supernode set changed')
+    this.publishQueue.add(moved)
   }
 
   /**
