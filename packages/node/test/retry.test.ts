@@ -2,8 +2,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RetryBudget } from '../src/client/retry-budget.js'
 import { JoinSchedule, SCHEDULE_SHARE } from '../src/supernode/join-schedule.js'
-import { MAX_SUSPECTS, REFUTE_AFTER_MS, REFUTE_COOLDOWN_MS, SupernodeLiveness } from '../src/supernode/liveness.js'
-import { ANSWER_WAIT_MS, MIN_FAILED_PROBES, RingWatch, SILENCE_MS, ringSuccessors } from '../src/supernode/ring-monitor.js'
+import { ACCUSATION_WINDOW_MS, ACCUSERS_NEEDED, MAX_SUSPECTS, REFUTE_AFTER_MS, REFUTE_COOLDOWN_MS, SupernodeLiveness } from '../src/supernode/liveness.js'
+import { ANSWER_WAIT_MS, MIN_FAILED_PROBES, PROBE_INTERVAL_MS, RingWatch, SILENCE_MS, ringSuccessors } from '../src/supernode/ring-monitor.js'
+import { LATE_TICK_MS, STARVED_SILENCE_FACTOR } from '../src/client/silence-watch.js'
 import { NAIVE_RETRY_INTERVAL_MS, SLOT_JITTER_MS, createRetryPolicy } from '../src/client/retry-policy.js'
 
 test('defended retries: full jitter grows to the cap, obeys retryAfterMs, and a slot sets the time', () => {
@@ -73,6 +74,17 @@ test('supernode liveness: a lost connection suspects for SUSPECT_MS, a reconnect
   assert.equal(liveness.isSuspect(`p${MAX_SUSPECTS + 9}`, 1), true)
 })
 
+test('supernode liveness: a suspicion is acted on once two distinct supernodes voiced it within the window', () => {
+  const liveness = new SupernodeLiveness(10_000)
+  assert.equal(ACCUSERS_NEEDED, 2)
+  assert.equal(liveness.accuse('x', 'a', 0), false, 'one accuser is not enough')
+  assert.equal(liveness.accuse('x', 'a', 100), false, 'the same accuser twice is still one')
+  assert.equal(liveness.accuse('x', 'b', 200), true)
+  assert.equal(liveness.accuse('y', 'a', 0), false)
+  assert.equal(liveness.accuse('y', 'b', ACCUSATION_WINDOW_MS + 1), false, 'the first accusation is too old')
+  assert.equal(liveness.accuse('y', 'c', ACCUSATION_WINDOW_MS + 2), true)
+})
+
 test('supernode liveness: an announcement refutes a suspicion only when sent a period after it', () => {
   const liveness = new SupernodeLiveness(10_000)
   liveness.suspect('c', 5_000)
@@ -95,6 +107,7 @@ test('ring monitor: k successors on the sorted ring; a verdict needs silence and
   assert.deepEqual(ringSuccessors(['a', 'c'], 'b', 3), ['a', 'c'], 'fewer than k: all the others')
   assert.deepEqual(ringSuccessors(['x'], 'x'), [])
   const watch = new RingWatch()
+  const onTime = (nowMs: number): number => nowMs - PROBE_INTERVAL_MS
   watch.setTargets(['a', 'b'], 0)
   assert.deepEqual(watch.idle(), ['a', 'b'])
   // a: frozen at 0; its probe, sent at 200, is never answered.
@@ -104,19 +117,25 @@ test('ring monitor: k successors on the sorted ring; a verdict needs silence and
   watch.onSent('b', 0)
   watch.onAnswer('b', 900)
   watch.onSent('b', 1300)
-  assert.deepEqual(watch.verdicts(SILENCE_MS - 1), [], 'not silent long enough')
-  assert.deepEqual(watch.verdicts(Math.max(SILENCE_MS, 200 + ANSWER_WAIT_MS)), ['a'])
+  assert.deepEqual(watch.verdicts(SILENCE_MS - 1, onTime(SILENCE_MS - 1)), [], 'not silent long enough')
+  // This process's own loop was blocked (the tick is late): answers may be waiting unread.
+  const late = Math.max(SILENCE_MS, 200 + ANSWER_WAIT_MS)
+  assert.deepEqual(watch.verdicts(late, late - PROBE_INTERVAL_MS - LATE_TICK_MS - 1), [], 'a late tick does not judge a short silence')
+  assert.deepEqual(watch.verdicts(late, onTime(late)), ['a'], 'the same silence, judged on time')
   assert.deepEqual(watch.targets(), ['b'], 'a dead target is no longer watched')
   // b's probe from 1300 is unanswered at 900 + SILENCE_MS, but has waited less than ANSWER_WAIT_MS.
-  assert.deepEqual(watch.verdicts(900 + SILENCE_MS), [])
+  assert.deepEqual(watch.verdicts(900 + SILENCE_MS, onTime(900 + SILENCE_MS)), [])
   watch.onAnswer('b', 2300)
-  assert.deepEqual(watch.verdicts(2300 + SILENCE_MS - 1), [])
+  assert.deepEqual(watch.verdicts(2300 + SILENCE_MS - 1, onTime(2300 + SILENCE_MS - 1)), [])
   // Failed probes (broken stream): a verdict after MIN_FAILED_PROBES of them and the silence.
   watch.onFailure('b')
-  assert.deepEqual(watch.verdicts(2300 + SILENCE_MS), [], 'one failure is never a verdict')
+  assert.deepEqual(watch.verdicts(2300 + SILENCE_MS, onTime(2300 + SILENCE_MS)), [], 'one failure is never a verdict')
   watch.onFailure('b')
   assert.equal(MIN_FAILED_PROBES, 2)
-  assert.deepEqual(watch.verdicts(2300 + SILENCE_MS), ['b'])
+  assert.deepEqual(watch.verdicts(2300 + SILENCE_MS, onTime(2300 + SILENCE_MS)), ['b'])
   watch.setTargets(['c'], 5000)
   assert.deepEqual(watch.targets(), ['c'])
+  watch.onSent('c', 5000)
+  const starved = 5000 + STARVED_SILENCE_FACTOR * SILENCE_MS
+  assert.deepEqual(watch.verdicts(starved, starved - 10_000), ['c'], 'a long enough silence is judged even on a late tick')
 })

@@ -27,11 +27,22 @@ export const REFUTE_AFTER_MS = 1000
  */
 export const REFUTE_COOLDOWN_MS = 30_000
 
+/**
+ * A suspicion heard over gossip is acted on once this many distinct supernodes voiced it within
+ * ACCUSATION_WINDOW_MS. One is not enough: a supernode whose own process is starved (an elected
+ * one in a busy swarm) takes everyone for dead, and taking its word had every supernode drop
+ * healthy ones. A frozen supernode is watched by MONITORED_SUCCESSORS others (ring-monitor.ts),
+ * whose verdicts land within a few hundred milliseconds of each other.
+ */
+export const ACCUSERS_NEEDED = 2
+export const ACCUSATION_WINDOW_MS = 3000
+
 interface Suspicion { sinceMs: number, untilMs: number }
 
 export class SupernodeLiveness {
   private readonly suspects = new Map<string, Suspicion>()
   private readonly refutedAtMs = new Map<string, number>()
+  private readonly accusations = new Map<string, Map<string, number>>()
 
   constructor (private readonly suspectMs = SUSPECT_MS) {}
 
@@ -49,6 +60,23 @@ export class SupernodeLiveness {
   /** It connected again: alive. True when it was a suspect. */
   clear (peerId: string): boolean {
     return this.suspects.delete(peerId)
+  }
+
+  /**
+   * `accuser` says `accused` went silent (a gossip notice, or this supernode's own probes). True
+   * once ACCUSERS_NEEDED distinct accusers said so within ACCUSATION_WINDOW_MS: act on it then.
+   */
+  accuse (accused: string, accuser: string, nowMs: number): boolean {
+    const byAccuser = this.accusations.get(accused) ?? new Map<string, number>()
+    for (const [who, atMs] of byAccuser) if (nowMs - atMs > ACCUSATION_WINDOW_MS) byAccuser.delete(who)
+    byAccuser.set(accuser, nowMs)
+    this.accusations.delete(accused)
+    this.accusations.set(accused, byAccuser)
+    if (this.accusations.size > MAX_SUSPECTS) {
+      const oldest = this.accusations.keys().next().value
+      if (oldest !== undefined) this.accusations.delete(oldest)
+    }
+    return byAccuser.size >= ACCUSERS_NEEDED
   }
 
   /** It announced itself at `nowMs`: cleared if that is REFUTE_AFTER_MS past the suspicion. True when cleared. */

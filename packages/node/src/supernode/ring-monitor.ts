@@ -13,11 +13,17 @@
  * fresh stream the next probe needed made the next answer later still: at 450 ms, 500 peers on two
  * cores had every supernode declared dead 20 to 30 times while it came up. Now a live target slower
  * than SILENCE_MS is the only false verdict, and it refutes it over gossip (liveness.ts). Detection
- * of a freeze: SILENCE_MS plus at most one tick, 1.3-1.6 s.
+ * of a freeze: SILENCE_MS plus at most one tick, 1.3-1.6 s. As with a client's session watch
+ * (client/silence-watch.ts), a tick that came late means this process's own loop was blocked and
+ * the answers may be waiting unread (timers run before I/O): it judges only a silence past
+ * STARVED_SILENCE_FACTOR x SILENCE_MS (an elected supernode in a busy swarm process took every
+ * other supernode for dead, one after the other, and answered lookups from a live set of one).
  *
  * The supernode tells the others (a gossip `suspect` notice), who take its word: the sender is a
  * certified supernode, and a wrong suspicion costs a short absence, not a loss.
  */
+
+import { LATE_TICK_MS, STARVED_SILENCE_FACTOR } from '../client/silence-watch.js'
 
 export const PROBE_INTERVAL_MS = 250
 /** A probe's own deadline: long, so that a slow answer is read rather than its stream torn down. */
@@ -82,11 +88,16 @@ export class RingWatch {
     if (w !== undefined) { w.sentAtMs = undefined; w.failures++ }
   }
 
-  /** Targets now to be declared dead; they are no longer watched. */
-  verdicts (nowMs: number): string[] {
+  /**
+   * Targets now to be declared dead; they are no longer watched. `lastTickAtMs`: when the previous
+   * tick ran (a late tick judges only the longest silences, see above).
+   */
+  verdicts (nowMs: number, lastTickAtMs: number): string[] {
+    const late = nowMs - lastTickAtMs > PROBE_INTERVAL_MS + LATE_TICK_MS
+    const silenceMs = late ? STARVED_SILENCE_FACTOR * SILENCE_MS : SILENCE_MS
     const dead: string[] = []
     for (const [id, w] of this.watched) {
-      if (nowMs - w.lastOkMs < SILENCE_MS) continue
+      if (nowMs - w.lastOkMs < silenceMs) continue
       const waited = w.sentAtMs !== undefined && nowMs - w.sentAtMs >= ANSWER_WAIT_MS
       if (waited || w.failures >= MIN_FAILED_PROBES) dead.push(id)
     }

@@ -164,16 +164,19 @@ export class Supernode {
   // ---- frozen supernodes: probe the ring successors (ring-monitor.ts) ----
 
   private async monitorLoop (signal: AbortSignal): Promise<void> {
+    let lastTickAtMs = this.deps.now()
     while (!signal.aborted) {
       await sleep(PROBE_INTERVAL_MS, signal)
+      const nowMs = this.deps.now()
+      const previousTickAtMs = lastTickAtMs
+      lastTickAtMs = nowMs
       if (signal.aborted || this.certificate === null) continue
       const targets = ringSuccessors(this.live, this.self)
-      const nowMs = this.deps.now()
       this.ringWatch.setTargets(targets, nowMs)
       for (const [id, channel] of this.probeChannels) {
         if (!targets.includes(id)) { channel.close(); this.probeChannels.delete(id) }
       }
-      for (const id of this.ringWatch.verdicts(nowMs)) this.declareDead(id)
+      for (const id of this.ringWatch.verdicts(nowMs, previousTickAtMs)) this.declareDead(id)
       // One probe in flight per target: a frozen one leaves its probe unanswered, nothing piles up.
       for (const id of this.ringWatch.idle()) void this.probe(id)
     }
@@ -202,18 +205,21 @@ export class Supernode {
     this.probeChannels.get(id)?.close()
     this.probeChannels.delete(id)
     this.liveness.suspect(id, this.deps.now())
+    this.liveness.accuse(id, this.self, this.deps.now())
     this.deps.log.warn({ supernode: id }, 'supernode silent: treated as dead')
     this.applyList()
     if (this.certificate !== null) void this.gossip.suspect(id, this.certificate)
   }
 
   /**
-   * A certified supernode left, or another's probes of it went unanswered: take their word for a
-   * while (SUSPECT_MS, longer than the registry needs to drop it from its list).
+   * A certified supernode left, or others' probes of it went unanswered (ACCUSERS_NEEDED of them,
+   * liveness.ts): take their word for a while (SUSPECT_MS, longer than the registry needs to drop
+   * it from its list).
    */
   private onGoneNotice (supernode: string, by: string, how: 'left' | 'suspected'): void {
     if (supernode === this.self) { this.onSuspectedSelf(by); return }
     if (!this.live.has(supernode)) return
+    if (how === 'suspected' && !this.liveness.accuse(supernode, by, this.deps.now())) return
     this.deps.log.info({ supernode, by, how }, 'supernode gone, by gossip')
     this.liveness.suspect(supernode, this.deps.now())
     this.applyList()
