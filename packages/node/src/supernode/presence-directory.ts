@@ -41,7 +41,7 @@ export class PresenceDirectory {
     return this.records.get(user)
   }
 
-  /** Drop records pointing at supernodes that are no longer live. */
+  /** Drop records pointing at supernodes outside `live` (those no one lists any more). */
   retainSupernodes (live: ReadonlySet<string>): number {
     let dropped = 0
     for (const [user, record] of this.records) {

@@ -19,7 +19,7 @@ import type { PeerNode } from '../libp2p.js'
 import type { NodeMetrics } from '../metrics.js'
 import { MembershipGossip } from './membership-gossip.js'
 import { MESH_DEADLINE_MS, entryAddrs, meshRequest } from './mesh-client.js'
-import { PRESENCE_REPLICAS, PresenceDirectory } from './presence-directory.js'
+import { PRESENCE_REPLICAS, PresenceDirectory, type PresenceRecord } from './presence-directory.js'
 import { PublishQueue } from './publish-queue.js'
 import { RegistryClient } from './registry-client.js'
 import { JoinSchedule } from './join-schedule.js'
@@ -233,9 +233,10 @@ export class Supernode {
 
   /**
    * Another supernode took this one for dead (its probes went unanswered: this process was busy,
-   * or frozen and now thawed). The others dropped the presence records pointing here; refute
-   * with an announcement, and publish every session again once they have taken this one back
-   * (REPUBLISH_AFTER_SUSPICION_MS), rather than at the next refresh a minute later.
+   * or frozen and now thawed). Refute with an announcement; and publish every session again once
+   * the others have taken this one back (REPUBLISH_AFTER_SUSPICION_MS): owners keep a suspect's
+   * records, but one that restarted meanwhile, or a registry that dropped this supernode, lost
+   * them, and the next refresh is a minute away.
    */
   private onSuspectedSelf (by: string): void {
     this.deps.log.warn({ by }, 'suspected by another supernode: refuting')
@@ -330,7 +331,10 @@ export class Supernode {
     this.live = next
     if (!changed) return
     this.connectTo(alive.filter((e) => joined.includes(e.peerId)))
-    const dropped = this.directory.retainSupernodes(next)
+    // Records are dropped only for supernodes nobody lists any more; a suspect's are kept and
+    // ignored by lookups (livePresence) while it is suspected, so that a supernode taken for dead
+    // by mistake is found again the moment it is taken back, without re-publishing anything.
+    const dropped = this.directory.retainSupernodes(new Set([this.self, ...merged.keys()]))
     // Owners moved for the sessions whose keys the joined or departed supernodes held: publish
     // those again (all sessions on every change was a storm: 500 peers, a flapping supernode,
     // two changes a second, hundreds of mesh requests a second on each supernode).
@@ -411,6 +415,12 @@ export class Supernode {
     return rendezvousOwners(user, [...this.live], PRESENCE_REPLICAS)
   }
 
+  /** The directory's record of `user`, unless it names a supernode not live here (suspected). */
+  private livePresence (user: string): PresenceRecord | undefined {
+    const record = this.directory.get(user)
+    return record !== undefined && this.live.has(record.supernode) ? record : undefined
+  }
+
   private entryOf (peerId: string): SupernodeEntry | undefined {
     return this.list.find((e) => e.peerId === peerId)
   }
@@ -454,7 +464,7 @@ export class Supernode {
   private async lookup (user: string, deadlineAtMs: number): Promise<{ supernode: string, addrs: string[] } | undefined> {
     for (const owner of this.owners(user)) {
       if (owner === this.self) {
-        const record = this.directory.get(user)
+        const record = this.livePresence(user)
         if (record !== undefined) return record
         continue
       }
@@ -536,7 +546,7 @@ export class Supernode {
         this.directory.remove(req.user, remote)
         return { type: 'ok' }
       case 'lookup': {
-        const record = this.directory.get(req.user)
+        const record = this.livePresence(req.user)
         return record === undefined ? { type: 'not-found', user: req.user } : { type: 'found', ...record }
       }
       case 'ping':
