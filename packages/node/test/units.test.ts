@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import type { ReboundError, SupernodeEntry } from '@rebound/protocol'
 import { Backoff, ClientStateFile, Inbox, NodeConfigSchema, OPTIONS, attachOrder, rendezvousOwners } from '../src/index.js'
 import { keysWithNewOwners } from '../src/hrw.js'
+import { BALANCE_TOLERANCE, shouldSendOn } from '../src/supernode/balance.js'
 import { MIN_ORPHAN_WINDOW_MS, orphanWaitMs, orphanWindowMs } from '../src/supernode/orphan-window.js'
 import { PublishQueue } from '../src/supernode/publish-queue.js'
 import { isSilent } from '../src/client/silence-watch.js'
@@ -47,6 +48,20 @@ test('rendezvous owners: stable, k distinct, and only keys of a removed node mov
     else moved++
   }
   assert.ok(moved > 50 && moved < 150, `about a fifth of keys were on sn-c, got ${moved}`)
+})
+
+test('balance at admission: a newcomer is sent on only from well above the mean, and only to one below it', () => {
+  const entry = (peerId: string, clients: number, capacity = 30): SupernodeEntry => ({ peerId, addrs: ['/ip4/127.0.0.1/tcp/1'], class: 'operator', clients, capacity, certificate: 'a.b' })
+  assert.equal(shouldSendOn({ clients: 0, capacity: 30, others: [] }), false, 'alone: take it')
+  assert.equal(shouldSendOn({ clients: 0, capacity: 30, others: [entry('b', 0)] }), false, 'an empty cluster: take it')
+  // 18 here, 10 there: mean 28/60 = 0.47; taking one more makes 19/30 = 0.63 > 1.15 x 0.47.
+  assert.equal(shouldSendOn({ clients: 18, capacity: 30, others: [entry('b', 10)] }), true)
+  assert.equal(shouldSendOn({ clients: 11, capacity: 30, others: [entry('b', 10)] }), false, 'within the tolerance')
+  // Everyone else as loaded: no one to send it to.
+  assert.equal(shouldSendOn({ clients: 18, capacity: 30, others: [entry('b', 18), entry('c', 18)] }), false)
+  // Capacity counts: 18 of 100 is light next to 10 of 30.
+  assert.equal(shouldSendOn({ clients: 18, capacity: 100, others: [entry('b', 10)] }), false)
+  assert.ok(BALANCE_TOLERANCE < 1.3, 'tighter than the 1.3 max/mean target')
 })
 
 test('keys with new owners: only the keys a joined or departed node held, and none for an unchanged set', () => {

@@ -141,7 +141,12 @@ export type RegistryResponse = z.infer<typeof RegistryResponse>
 
 // ---- /rebound/session ----
 export const ClientFrame = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('attach'), ticket: Token }),
+  /**
+   * `redirected`: the client was sent here by another supernode's REDIRECT; it is admitted up to
+   * the hard cap without a second balance redirect (supernode/balance.ts), so stale load figures
+   * cannot bounce it between two supernodes.
+   */
+  z.strictObject({ type: z.literal('attach'), ticket: Token, redirected: z.boolean().optional() }),
   z.strictObject({ type: z.literal('send'), message: ChatMessage, deadlineMs: DeadlineMs }),
   z.strictObject({ type: z.literal('deliver-ack'), id: MessageId }),
   z.strictObject({ type: z.literal('ping') })

@@ -58,6 +58,8 @@ export async function attachRound (ticket: string, candidates: SupernodeEntry[],
   if (candidates.length === 0) throw new ReboundError('UNAVAILABLE', 'no supernode known', { listStale: true })
   const queue = attachOrder(candidates, deps.random)
   const tried = new Set<string>()
+  /** Entries a supernode sent us to: the attach says so (no second balance redirect there). */
+  const offeredIds = new Set<string>()
   let redirects = 0
   let lastError: unknown
   let unreachableOnly = true
@@ -66,7 +68,7 @@ export async function attachRound (ticket: string, candidates: SupernodeEntry[],
     tried.add(entry.peerId)
     try {
       const dialTimeoutMs = deps.quickDials === true ? QUICK_DIAL_TIMEOUT_MS : ATTACH_TIMEOUT_MS
-      const result = await ClientSession.attach(deps.node, entry, ticket, deps.clusterKey, deps.onDeliver, deps.log, dialTimeoutMs)
+      const result = await ClientSession.attach(deps.node, entry, ticket, deps.clusterKey, deps.onDeliver, deps.log, dialTimeoutMs, offeredIds.has(entry.peerId))
       return { ...result, entry }
     } catch (err) {
       lastError = err
@@ -86,6 +88,7 @@ export async function attachRound (ticket: string, candidates: SupernodeEntry[],
       if (Array.isArray(offered) && redirects < MAX_REDIRECTS_FOLLOWED) {
         redirects++
         const fresh = verifiedSupernodes(offered as SupernodeEntry[], deps.clusterKey, deps.now()).filter((e) => !tried.has(e.peerId))
+        for (const e of fresh) offeredIds.add(e.peerId)
         queue.unshift(...attachOrder(fresh, deps.random))
       }
     }

@@ -78,7 +78,7 @@ export class ClientSession {
    */
   static async attach (
     node: PeerNode, entry: SupernodeEntry, ticket: string, clusterKey: KeyObject, onDeliver: DeliveryHandler, log: Logger,
-    dialTimeoutMs = ATTACH_TIMEOUT_MS
+    dialTimeoutMs = ATTACH_TIMEOUT_MS, redirected = false
   ): Promise<AttachResult> {
     const signal = AbortSignal.timeout(ATTACH_TIMEOUT_MS)
     const dialSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.min(dialTimeoutMs, ATTACH_TIMEOUT_MS))])
@@ -90,7 +90,7 @@ export class ClientSession {
       throw new ReboundError(dialSignal.aborted ? 'TIMEOUT' : 'UNAVAILABLE', `dial supernode failed: ${describeError(err)}`, { supernode: entry.peerId })
     }
     try {
-      await framed.write({ type: 'attach', ticket } satisfies ClientFrame, { signal })
+      await framed.write((redirected ? { type: 'attach', ticket, redirected } : { type: 'attach', ticket }) satisfies ClientFrame, { signal })
       const reply = await framed.read(ServerFrame, { signal })
       if (reply.type === 'error') {
         // An OVERLOADED join refusal's retryAfterMs is a place in the supernode's join schedule.

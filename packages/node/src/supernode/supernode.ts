@@ -24,6 +24,7 @@ import { PublishQueue } from './publish-queue.js'
 import { RegistryClient } from './registry-client.js'
 import { JoinSchedule } from './join-schedule.js'
 import { orphanWindowMs } from './orphan-window.js'
+import { shouldSendOn } from './balance.js'
 import { SupernodeLiveness } from './liveness.js'
 import { PROBE_DEADLINE_MS, PROBE_INTERVAL_MS, RingWatch, ringSuccessors } from './ring-monitor.js'
 import { ServerSession } from './server-session.js'
@@ -374,6 +375,10 @@ export class Supernode {
       if (replaced === undefined && this.sessions.size >= this.init.capacity) {
         throw new ReboundError('FULL', 'supernode at capacity', { redirect: this.redirects() })
       }
+      // Well above the live set's mean load while another is below it: send it there (balance.ts).
+      if (replaced === undefined && first.redirected !== true && shouldSendOn({ clients: this.sessions.size, capacity: this.init.capacity, others: this.others() })) {
+        throw new ReboundError('FULL', 'supernode above the mean load: try a less loaded one', { redirect: this.redirects() })
+      }
       // Under a join storm, shed and redirect rather than fall over (Skype 2010: never self-terminate).
       if (!this.joins.tryTake()) {
         const retryAfterMs = this.joinSchedule.place(this.deps.now(), this.joins.msUntilNext())
@@ -403,8 +408,12 @@ export class Supernode {
     }
   }
 
+  private others (): SupernodeEntry[] {
+    return this.list.filter((e) => e.peerId !== this.self)
+  }
+
   private redirects (): SupernodeEntry[] {
-    return this.list.filter((e) => e.peerId !== this.self && e.clients < e.capacity)
+    return this.others().filter((e) => e.clients < e.capacity)
       .sort((a, b) => a.clients / a.capacity - b.clients / b.capacity)
       .slice(0, MAX_REDIRECTS)
   }
