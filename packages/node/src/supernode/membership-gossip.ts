@@ -2,9 +2,10 @@
  * Membership and load among supernodes over gossipsub (DESIGN "Overlay": a real dissemination
  * library, not a home-made flood). Every supernode publishes its entry (certificate, addresses,
  * clients, capacity) on one topic each ANNOUNCE_INTERVAL_MS, a `leave` notice when it stops
- * serving, and a failure its ring probes found as a `suspect` notice. The others learn a new supernode, and every supernode's load, within a
- * second, without waiting for the registry's list (its heartbeat is 2 s, and after a mass loss
- * it is the registry that is busiest).
+ * serving, and a failure its ring probes found as a `suspect` notice. The others learn a new
+ * supernode, and every supernode's load, within a second, without waiting for the registry's
+ * list (its heartbeat is 2 s, and after a mass loss it is the registry that is busiest); the
+ * loads decide where a newcomer is admitted (balance.ts).
  *
  * Trust: gossipsub signs every message with its publisher's key (StrictSign) and checks the
  * signature; a notice counts only if it carries a valid supernode certificate naming that
