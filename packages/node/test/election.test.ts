@@ -7,35 +7,21 @@
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createLogger, generateClusterKey, privateKeyToPem, publicKeyToBase64, verifyCertificate, type NodeStatus } from '@rebound/protocol'
+import { createLogger, publicKeyToBase64, verifyCertificate, type NodeStatus } from '@rebound/protocol'
 import { NodeConfigSchema, Peer } from '../src/index.js'
+import { OPERATOR_TOKEN, startLoginServer, waitFor, type LoginServerFixture } from './login-server-fixture.js'
 
 const NET = '127.97'
-const BOOTSTRAP_BIN = fileURLToPath(new URL('../../../bootstrap/dist/src/main.js', import.meta.url))
-const key = generateClusterKey()
 const log = createLogger({ service: 'test', level: (process.env.TEST_LOG ?? 'silent') as 'silent' })
-let dir: string
-let loginServer: ChildProcess
-let loginAddr: string
+let ls: LoginServerFixture
 const peers: Peer[] = []
-
-async function waitFor<T> (what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = fn()
-    if (value !== undefined) return value
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 async function startPeer (name: string, ip: string, extra: Record<string, unknown>): Promise<Peer> {
   const config = NodeConfigSchema.parse({
-    listen: ip, dataDir: join(dir, name), clusterPubkey: publicKeyToBase64(key.publicKey), loginServers: loginAddr, heartbeatMs: 500, ...extra
+    listen: ip, dataDir: join(ls.dir, name), clusterPubkey: publicKeyToBase64(ls.key.publicKey), loginServers: ls.addr, heartbeatMs: 500, ...extra
   })
   const peer = new Peer(config, { log: log.child({ peer: name }) })
   await peer.start()
@@ -47,9 +33,9 @@ const NODE_BIN = fileURLToPath(new URL('../src/main.js', import.meta.url))
 
 /** An operator supernode in a process of its own, for the tests that kill or freeze it. */
 async function spawnSupernode (name: string, ip: string): Promise<ChildProcess> {
-  await mkdir(join(dir, name), { recursive: true })
-  return spawn(process.execPath, [NODE_BIN, '--listen', ip, '--data-dir', join(dir, name), '--cluster-pubkey', publicKeyToBase64(key.publicKey),
-    '--login-servers', loginAddr, '--supernode', '--operator-token', 'operator-secret-1', '--heartbeat-ms', '500', '--log-level', 'warn'],
+  await mkdir(join(ls.dir, name), { recursive: true })
+  return spawn(process.execPath, [NODE_BIN, '--listen', ip, '--data-dir', join(ls.dir, name), '--cluster-pubkey', publicKeyToBase64(ls.key.publicKey),
+    '--login-servers', ls.addr, '--supernode', '--operator-token', OPERATOR_TOKEN, '--heartbeat-ms', '500', '--log-level', 'warn'],
   { stdio: ['ignore', 'inherit', 'inherit'] })
 }
 
@@ -61,28 +47,12 @@ async function ended (child: ChildProcess, signal: NodeJS.Signals): Promise<void
 }
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rebound-election-'))
-  await mkdir(join(dir, 'ls1'))
-  await writeFile(join(dir, 'cluster.pem'), privateKeyToPem(key.privateKey), { mode: 0o600 })
-  loginServer = spawn(process.execPath, [BOOTSTRAP_BIN, '--listen', `${NET}.1.1`, '--data-dir', join(dir, 'ls1'), '--store', join(dir, 'store.sqlite'),
-    '--cluster-key-file', join(dir, 'cluster.pem'), '--operator-token', 'operator-secret-1', '--scrypt-n', '1024', '--min-supernodes', '1',
-    '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] })
-  let peerId: string | undefined
-  // Bounded: 200 tries of at most 600 ms.
-  for (let i = 0; i < 200 && peerId === undefined; i++) {
-    try {
-      const res = await fetch(`http://${NET}.1.1:7480/healthz`, { signal: AbortSignal.timeout(500) })
-      if (res.ok) peerId = (await res.json() as { peerId: string }).peerId
-    } catch { await new Promise((resolve) => setTimeout(resolve, 100)) }
-  }
-  assert.ok(peerId !== undefined, 'login server started')
-  loginAddr = `/ip4/${NET}.1.1/tcp/7401/p2p/${peerId}`
+  ls = await startLoginServer(NET, 'election', ['--min-supernodes', '1'])
 })
 
 after(async () => {
   for (const peer of peers) await peer.stop()
-  loginServer.kill('SIGTERM')
-  await rm(dir, { recursive: true, force: true })
+  await ls.stop()
 })
 
 test('with no supernode at all, an eligible client is elected and serves others; its own session never targets itself', async () => {
@@ -92,7 +62,7 @@ test('with no supernode at all, an eligible client is elected and serves others;
   assert.equal(elected.capacity, 20)
   const certificate = eve.supernodeCertificate
   assert.ok(certificate !== null)
-  const payload = verifyCertificate(certificate, key.publicKey, { peerId: eve.node.peerId.toString(), nowMs: Date.now() })
+  const payload = verifyCertificate(certificate, ls.key.publicKey, { peerId: eve.node.peerId.toString(), nowMs: Date.now() })
   assert.equal(payload.class, 'elected')
 
   const fay = await startPeer('fay', `${NET}.2.2`, { user: 'fay', password: 'fay-pw', register: true })
@@ -108,7 +78,7 @@ test('once an operator supernode makes it surplus and it stays idle, the elected
   const eve = peers.find((p) => p.status().user === 'eve')
   const fay = peers.find((p) => p.status().user === 'fay')
   assert.ok(eve !== undefined && fay !== undefined)
-  const op = await startPeer('op', `${NET}.2.3`, { supernode: true, operatorToken: 'operator-secret-1', capacity: 20 })
+  const op = await startPeer('op', `${NET}.2.3`, { supernode: true, operatorToken: OPERATOR_TOKEN, capacity: 20 })
   await waitFor('operator certified', () => (op.status().state === 'attached' ? true : undefined))
   // The registry demotes after 30 s below --demote-below, one supernode at a time, never an operator.
   const demoted = await waitFor('eve demoted', () => (eve.status().role === 'client' ? eve.status() : undefined), 60_000)

@@ -5,43 +5,24 @@
  */
 import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import {
-  MEMBERSHIP_TOPIC, createLogger, encodeFrame, generateClusterKey, privateKeyToPem, publicKeyToBase64, type MembershipNotice
-} from '@rebound/protocol'
+import { MEMBERSHIP_TOPIC, createLogger, encodeFrame, publicKeyToBase64, type MembershipNotice } from '@rebound/protocol'
 import { NodeConfigSchema, Peer } from '../src/index.js'
 import { createPeerNode, type PeerNode } from '../src/libp2p.js'
+import { OPERATOR_TOKEN, startLoginServer, waitFor, type LoginServerFixture } from './login-server-fixture.js'
 
 const NET = '127.94'
-const BOOTSTRAP_BIN = fileURLToPath(new URL('../../../bootstrap/dist/src/main.js', import.meta.url))
-const key = generateClusterKey()
 const log = createLogger({ service: 'test', level: (process.env.TEST_LOG ?? 'silent') as 'silent' })
-let dir: string
-let loginServer: ChildProcess
-let loginAddr: string
+let ls: LoginServerFixture
 const peers: Peer[] = []
 const nodes: PeerNode[] = []
 
-async function waitFor<T> (what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    const value = fn()
-    if (value !== undefined) return value
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
 async function startSupernode (name: string, ip: string, heartbeatMs: number): Promise<Peer> {
   const config = NodeConfigSchema.parse({
-    listen: ip, dataDir: join(dir, name), clusterPubkey: publicKeyToBase64(key.publicKey), loginServers: loginAddr,
-    supernode: true, operatorToken: 'operator-secret-1', capacity: 20, heartbeatMs
+    listen: ip, dataDir: join(ls.dir, name), clusterPubkey: publicKeyToBase64(ls.key.publicKey), loginServers: ls.addr,
+    supernode: true, operatorToken: OPERATOR_TOKEN, capacity: 20, heartbeatMs
   })
   const peer = new Peer(config, { log: log.child({ peer: name }), http: false })
   await peer.start()
@@ -59,29 +40,13 @@ async function notices (peer: Peer, result: 'accepted' | 'rejected'): Promise<nu
 const known = (peer: Peer): number => peer.status().knownSupernodes
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'rebound-membership-'))
-  await mkdir(join(dir, 'ls1'))
-  await writeFile(join(dir, 'cluster.pem'), privateKeyToPem(key.privateKey), { mode: 0o600 })
-  loginServer = spawn(process.execPath, [BOOTSTRAP_BIN, '--listen', `${NET}.1.1`, '--data-dir', join(dir, 'ls1'), '--store', join(dir, 'store.sqlite'),
-    '--cluster-key-file', join(dir, 'cluster.pem'), '--operator-token', 'operator-secret-1', '--scrypt-n', '1024', '--log-level', 'warn'],
-  { stdio: ['ignore', 'inherit', 'inherit'] })
-  let peerId: string | undefined
-  // Bounded: 200 tries of at most 600 ms.
-  for (let i = 0; i < 200 && peerId === undefined; i++) {
-    try {
-      const res = await fetch(`http://${NET}.1.1:7480/healthz`, { signal: AbortSignal.timeout(500) })
-      if (res.ok) peerId = (await res.json() as { peerId: string }).peerId
-    } catch { await new Promise((resolve) => setTimeout(resolve, 100)) }
-  }
-  assert.ok(peerId !== undefined, 'login server started')
-  loginAddr = `/ip4/${NET}.1.1/tcp/7401/p2p/${peerId}`
+  ls = await startLoginServer(NET, 'membership')
 })
 
 after(async () => {
   for (const node of nodes) await node.stop()
   for (const peer of peers) await peer.stop()
-  loginServer.kill('SIGTERM')
-  await rm(dir, { recursive: true, force: true })
+  await ls.stop()
 })
 
 test('a supernode learns a newer one over gossip, long before its own registry list names it', async () => {
