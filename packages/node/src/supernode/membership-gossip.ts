@@ -29,6 +29,8 @@ import {
 export const ANNOUNCE_INTERVAL_MS = 1000
 /** Three missed announcements: the entry is forgotten (the registry's list still decides membership). */
 export const ANNOUNCEMENT_TTL_MS = 3500
+/** Certificates already verified, remembered at most (a supernode announces the same one each second). */
+export const MAX_TRUSTED_CERTIFICATES = 1024
 
 export interface MembershipGossipDeps {
   gossip: GossipSub
@@ -53,6 +55,8 @@ export class MembershipGossip {
   private readonly heard = new Map<string, Heard>()
   private timer: NodeJS.Timeout | undefined
   private readonly introduced = new WeakSet<Connection>()
+  /** certificate + signer -> its expiry: one signature check per certificate, not per announcement. */
+  private readonly trusted = new Map<string, number>()
 
   constructor (private readonly deps: MembershipGossipDeps) {}
 
@@ -139,11 +143,26 @@ export class MembershipGossip {
       const notice = decodeFrame(MembershipNotice, message.data)
       const certificate = notice.type === 'announce' ? notice.entry.certificate : notice.certificate
       if (notice.type === 'announce' && notice.entry.peerId !== from) return undefined
-      verifyCertificate(certificate, this.deps.clusterKey, { peerId: from, nowMs: this.deps.now() })
+      this.checkCertificate(certificate, from)
       return notice
     } catch (err) {
       this.deps.log.info({ from, err: describeError(err) }, 'gossip notice refused')
       return undefined
+    }
+  }
+
+  /** verifyCertificate, remembered until the certificate expires (throws like it). */
+  private checkCertificate (certificate: string, signer: string): void {
+    const key = `${signer} ${certificate}`
+    const nowMs = this.deps.now()
+    const expiresAtMs = this.trusted.get(key)
+    if (expiresAtMs !== undefined && expiresAtMs > nowMs) return
+    this.trusted.delete(key)
+    const payload = verifyCertificate(certificate, this.deps.clusterKey, { peerId: signer, nowMs })
+    this.trusted.set(key, payload.expiresAtMs)
+    if (this.trusted.size > MAX_TRUSTED_CERTIFICATES) {
+      const oldest = this.trusted.keys().next().value
+      if (oldest !== undefined) this.trusted.delete(oldest)
     }
   }
 
