@@ -11,11 +11,13 @@
  * cgroup freezer stops every process of the container (health checks included) and the engine
  * then reports it paused, so the state this driver keeps is the engine's own.
  * The engine's event stream tells it about exits it did not cause (unexpected ones).
+ * When the run ends, each member's log is copied into the run's folder (docker-logs.ts).
  */
 import { constants } from 'node:os'
 import { ReboundError, sleep, type Logger } from '@rebound/protocol'
 import type { Role } from '../layout.js'
 import type { ClusterDriver, DriverSignal, ExitRecord, ProcessSpec } from './driver.js'
+import { copyContainerLogs, logFileOf } from './docker-logs.js'
 import type { ContainerInspect, EngineApi, EngineEvent } from './engine-api.js'
 
 export const PROJECT_LABEL = 'com.docker.compose.project'
@@ -38,6 +40,8 @@ const EXIT_CODE_SIGKILL = 137
 export interface DockerDriverInit {
   engine: EngineApi
   project: string
+  /** Where stopAll() copies each member's log (DIR/logs of the run). */
+  logsDir: string
 }
 
 /** A member as the engine shows it. */
@@ -184,15 +188,15 @@ export class DockerDriver implements ClusterDriver {
     return this.exitRecords.filter((record) => !record.expected)
   }
 
-  /** The logs stay in the engine; this names the command that shows them. */
+  /** The copy stopAll() makes of the container's log (until then, `docker logs <container>` shows it). */
   logPath (name: string): string {
-    const member = this.byName.get(name)
-    return `docker logs ${member?.containerName ?? name}`
+    return logFileOf(this.init.logsDir, name)
   }
 
   /**
    * Leave the project as it was found: thaw what is paused and start what we stopped, in
-   * parallel; the containers are compose's, not ours to remove. Idempotent.
+   * parallel; the containers are compose's, not ours to remove. Then copy every member's log
+   * (bounded in size and time). Idempotent.
    */
   async stopAll (): Promise<void> {
     if (this.stopping) return
@@ -206,6 +210,7 @@ export class DockerDriver implements ClusterDriver {
         this.log.warn({ name: member.name, err: (err as Error).message }, 'could not restore')
       }
     }))
+    await copyContainerLogs(this.init.engine, [...this.byName.values()], this.init.logsDir, this.log)
     this.init.engine.close()
   }
 

@@ -57,9 +57,9 @@ export interface ComposeCluster {
  * BAD_CONFIG when the project has no member container, so a wrong --compose-project says so.
  */
 export async function attachCompose (
-  init: { project: string, socketPath: string, env: NodeJS.ProcessEnv, signal: AbortSignal }, log: Logger
+  init: { project: string, socketPath: string, logsDir: string, env: NodeJS.ProcessEnv, signal: AbortSignal }, log: Logger
 ): Promise<ComposeCluster> {
-  const driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: init.socketPath }), project: init.project }, log)
+  const driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: init.socketPath }), project: init.project, logsDir: init.logsDir }, log)
   try {
     const found = membersOfContainers(driver.members())
     const size = sizeOfMembers(found)

@@ -11,6 +11,7 @@
 import { Agent, request, type IncomingMessage } from 'node:http'
 import { z } from 'zod'
 import { ReboundError } from '@rebound/protocol'
+import { LogTail } from './engine-logs.js'
 
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock'
 export const ENGINE_REQUEST_TIMEOUT_MS = 30_000
@@ -35,7 +36,8 @@ export const ContainerInspect = z.object({
   /** With a leading slash: "/rebound_peer_3". */
   Name: z.string(),
   State: z.object({ Status: z.string(), Running: z.boolean(), Paused: z.boolean(), Pid: z.number(), ExitCode: z.number() }),
-  Config: z.object({ Hostname: z.string(), Labels }),
+  /** Tty: whether the log comes multiplexed (no TTY) or raw (engine-logs.ts). */
+  Config: z.object({ Hostname: z.string(), Labels, Tty: z.boolean().optional().transform((tty) => tty === true) }),
   NetworkSettings: z.object({ Networks: Networks.nullable().transform((n) => n ?? {}) })
 })
 export type ContainerInspect = z.infer<typeof ContainerInspect>
@@ -64,6 +66,11 @@ export interface EngineApi {
   /** Freeze (cgroup freezer) and thaw; false when not running, or not paused (HTTP 409). */
   pause: (id: string) => Promise<boolean>
   unpause: (id: string) => Promise<boolean>
+  /**
+   * The container's stdout and stderr as one text, its last `maxBytes` bytes (`tty`: Config.Tty,
+   * whether the engine multiplexes them); `dropped` bytes were cut off the front.
+   */
+  logs: (id: string, tty: boolean, maxBytes: number) => Promise<{ text: Buffer, dropped: number }>
   /** Resolves once the container is not running (at once if it is not), or throws TIMEOUT. */
   waitStopped: (id: string, timeoutMs: number) => Promise<void>
   /**
@@ -124,6 +131,21 @@ export function createEngineApi (init: EngineApiInit = {}): EngineApi {
     start: async (id) => await action(id, 'start', 304),
     pause: async (id) => await action(id, 'pause', 409),
     unpause: async (id) => await action(id, 'unpause', 409),
+    logs: async (id, tty, maxBytes) => {
+      const tail = new LogTail(maxBytes, tty)
+      const path = `/containers/${encodeURIComponent(id)}/logs?stdout=1&stderr=1`
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({ socketPath, path, method: 'GET', agent, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+          res.on('data', (chunk: Buffer) => { if (res.statusCode === 200) tail.push(chunk) })
+          res.on('end', () => { resolve(res.statusCode ?? 0) })
+          res.on('error', (err) => { reject(engineError(err, 'GET', path, timeoutMs)) })
+        })
+        req.on('error', (err) => { reject(engineError(err, 'GET', path, timeoutMs)) })
+        req.end()
+      })
+      if (status !== 200) throw new ReboundError(status === 404 ? 'BAD_REQUEST' : 'UNAVAILABLE', `engine: logs of ${id}: HTTP ${status}`, { status })
+      return { text: tail.bytes(), dropped: tail.dropped }
+    },
     waitStopped: async (id, waitMs) => {
       const answer = await call('POST', `/containers/${encodeURIComponent(id)}/wait?condition=not-running`, waitMs)
       expect(answer, [200], `wait for ${id}`)

@@ -19,6 +19,10 @@ export interface FakeContainer {
   paused: boolean
   pid: number
   exitCode: number
+  /** Created with a TTY: its log is served raw, else multiplexed in 8-byte-header frames. */
+  tty: boolean
+  /** What the container wrote, in order (GET /containers/{id}/logs). */
+  output: Array<{ stream: 'stdout' | 'stderr', text: string }>
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGKILL: 137, SIGTERM: 143 }
@@ -38,7 +42,7 @@ export class FakeEngine {
   private readonly listeners = new Set<ServerResponse>()
 
   add (c: Partial<FakeContainer> & { id: string, labels: Record<string, string> }): FakeContainer {
-    const container: FakeContainer = { name: `/${c.id}`, hostname: c.id.slice(0, 12), ip: this.ip(), running: true, paused: false, pid: this.nextPid++, exitCode: 0, ...c }
+    const container: FakeContainer = { name: `/${c.id}`, hostname: c.id.slice(0, 12), ip: this.ip(), running: true, paused: false, pid: this.nextPid++, exitCode: 0, tty: false, output: [], ...c }
     this.containers.set(container.id, container)
     return container
   }
@@ -101,7 +105,7 @@ export class FakeEngine {
       this.json(res, 200, list.map((c) => ({ Id: c.id, Names: [c.name], Labels: c.labels, State: c.running ? 'running' : 'exited' })))
       return
     }
-    const match = /^\/containers\/([^/]+)\/(json|kill|start|pause|unpause|wait)$/.exec(url.pathname)
+    const match = /^\/containers\/([^/]+)\/(json|kill|start|pause|unpause|wait|logs)$/.exec(url.pathname)
     const c = match === null ? undefined : this.containers.get(decodeURIComponent(match[1] ?? ''))
     if (match === null || c === undefined) {
       this.json(res, 404, { message: 'No such container' })
@@ -123,9 +127,23 @@ export class FakeEngine {
         Id: c.id,
         Name: c.name,
         State: { Status: c.paused ? 'paused' : (c.running ? 'running' : 'exited'), Running: c.running, Paused: c.paused, Pid: c.running ? c.pid : 0, ExitCode: c.exitCode },
-        Config: { Hostname: c.hostname, Labels: c.labels },
+        Config: { Hostname: c.hostname, Labels: c.labels, Tty: c.tty },
         NetworkSettings: { Networks: { rebound_rebound: { IPAddress: c.running ? c.ip : '' } } }
       })
+    } else if (verb === 'logs') {
+      res.writeHead(200, { 'content-type': c.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' })
+      // Header and payload as separate writes, as the engine flushes them.
+      for (const { stream, text } of c.output) {
+        const payload = Buffer.from(text)
+        if (!c.tty) {
+          const header = Buffer.alloc(8)
+          header.writeUInt8(stream === 'stdout' ? 1 : 2, 0)
+          header.writeUInt32BE(payload.length, 4)
+          res.write(header)
+        }
+        res.write(payload)
+      }
+      res.end()
     } else if (verb === 'kill') {
       if (!c.running) return this.json(res, 409, { message: 'is not running' })
       await delay()

@@ -1,5 +1,7 @@
 import { test, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { pino } from 'pino'
 import { ReboundError } from '@rebound/protocol'
 import { attachDockerDriver, type DockerDriver } from '../../src/driver/docker-driver.js'
@@ -37,7 +39,7 @@ afterEach(async () => {
 })
 
 async function attach (): Promise<DockerDriver> {
-  driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: engine.socketPath }), project: 'rebound' }, log)
+  driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: engine.socketPath }), project: 'rebound', logsDir: join(tmpdir(), `rebound-members-${process.pid}`) }, log)
   return driver
 }
 
@@ -68,7 +70,7 @@ test('a restarted container on a new address is reported, once, with that addres
 
 test('attachCompose: a project without members is a configuration error that names the project', async () => {
   await assert.rejects(
-    attachCompose({ project: 'nothing', socketPath: engine.socketPath, env: {}, signal: new AbortController().signal }, log),
+    attachCompose({ project: 'nothing', socketPath: engine.socketPath, logsDir: join(tmpdir(), `rebound-members-${process.pid}`), env: {}, signal: new AbortController().signal }, log),
     (err: unknown) => err instanceof ReboundError && err.code === 'BAD_CONFIG' && err.message.includes('nothing')
   )
 })
