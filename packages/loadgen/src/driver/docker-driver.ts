@@ -12,13 +12,15 @@
  * then reports it paused, so the state this driver keeps is the engine's own.
  * The engine's event stream tells it about exits it did not cause (unexpected ones).
  * When the run ends, each member's log is copied into the run's folder (docker-logs.ts).
+ * wipeData empties a member's volumes through a helper container (docker-wipe.ts).
  */
 import { constants } from 'node:os'
 import { ReboundError, sleep, type Logger } from '@rebound/protocol'
 import type { Role } from '../layout.js'
-import type { ClusterDriver, DriverSignal, ExitRecord, ProcessSpec } from './driver.js'
+import type { ClusterDriver, DriverSignal, ExitRecord, ProcessSpec, WipeScope } from './driver.js'
 import { copyContainerLogs, logFileOf } from './docker-logs.js'
-import type { ContainerInspect, EngineApi, EngineEvent } from './engine-api.js'
+import { WIPE_TIMEOUT_MS, describeTarget, eraseTargets, wipeTargets } from './docker-wipe.js'
+import type { ContainerInspect, EngineApi, EngineEvent, Mount } from './engine-api.js'
 
 export const PROJECT_LABEL = 'com.docker.compose.project'
 export const SERVICE_LABEL = 'com.docker.compose.service'
@@ -42,6 +44,8 @@ export interface DockerDriverInit {
   project: string
   /** Where stopAll() copies each member's log (DIR/logs of the run). */
   logsDir: string
+  /** Bound on one wipe's helper container (default WIPE_TIMEOUT_MS). */
+  wipeTimeoutMs?: number
 }
 
 /** A member as the engine shows it. */
@@ -59,6 +63,9 @@ export interface ContainerMember {
 }
 
 interface Tracked extends ContainerMember {
+  /** Its image's id: a wipe's helper runs the same image (it has the tools, and no pull is needed). */
+  image: string
+  mounts: Mount[]
   running: boolean
   paused: boolean
   pid: number
@@ -186,6 +193,24 @@ export class DockerDriver implements ClusterDriver {
 
   unexpectedExits (): readonly ExitRecord[] {
     return this.exitRecords.filter((record) => !record.expected)
+  }
+
+  /**
+   * Empty the named members' volumes (`own`: they must be stopped; `shared`: under them) with one
+   * helper container for all of them; returns the volumes emptied.
+   */
+  async wipeData (names: readonly string[], scope: WipeScope): Promise<string[]> {
+    if (this.stopping) throw new ReboundError('CLOSED', 'driver is stopping')
+    const members = names.map((name) => this.member(name))
+    const [first] = members
+    if (first === undefined) return []
+    const running = members.filter((m) => m.running).map((m) => m.name)
+    if (scope === 'own' && running.length > 0) throw new ReboundError('BAD_REQUEST', `cannot erase the data of running containers: ${running.join(', ')}`)
+    const targets = wipeTargets([...this.byName.values()], names, scope)
+    await eraseTargets(this.init.engine, { image: first.image, project: this.init.project, targets, timeoutMs: this.init.wipeTimeoutMs ?? WIPE_TIMEOUT_MS }, this.log)
+    const erased = targets.map(describeTarget)
+    this.log.warn({ names, scope, erased }, 'data erased')
+    return erased
   }
 
   /** The copy stopAll() makes of the container's log (until then, `docker logs <container>` shows it). */
@@ -318,7 +343,7 @@ export class DockerDriver implements ClusterDriver {
     }
     const member: Tracked = {
       name, role, service, containerId: info.Id, containerName: info.Name.replace(/^\//, ''), hostname: info.Config.Hostname, ip,
-      ...state, generation: 1, ending: false, exitRecordedFor: 0
+      image: info.Image, mounts: info.Mounts, ...state, generation: 1, ending: false, exitRecordedFor: 0
     }
     this.byName.set(name, member)
     this.byId.set(info.Id, member)

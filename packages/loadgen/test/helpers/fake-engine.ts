@@ -3,6 +3,8 @@
  * of containers, with the engine's status codes (204 done, 304 already started, 409 not running)
  * and its event stream. Each kill and start takes `actionDelayMs`, so a test can tell requests
  * sent together from requests sent one after another; `maxInFlight` records how many overlapped.
+ * Created containers (a wipe's helpers) run no command: started, they exit with `helperExitCode`
+ * (or never, with `helperHangs`), and `helpers` records how each was created.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -23,6 +25,10 @@ export interface FakeContainer {
   tty: boolean
   /** What the container wrote, in order (GET /containers/{id}/logs). */
   output: Array<{ stream: 'stdout' | 'stderr', text: string }>
+  image: string
+  mounts: Array<{ Type: string, Name?: string, Source: string, Destination: string, RW: boolean }>
+  /** Set for a container made through POST /containers/create: what it was created with. */
+  created?: Record<string, unknown>
 }
 
 const SIGNAL_EXIT: Record<string, number> = { SIGKILL: 137, SIGTERM: 143 }
@@ -33,16 +39,21 @@ export class FakeEngine {
   readonly calls: string[] = []
   maxInFlight = 0
   actionDelayMs = 50
+  helperExitCode = 0
+  helperHangs = false
+  /** Every container created through the API, as created (it is removed from `containers` on DELETE). */
+  readonly helpers: FakeContainer[] = []
   socketPath = ''
   private inFlight = 0
   private nextPid = 1000
   private nextIp = 100
+  private nextHelper = 1
   private server: Server | undefined
   private dir = ''
   private readonly listeners = new Set<ServerResponse>()
 
   add (c: Partial<FakeContainer> & { id: string, labels: Record<string, string> }): FakeContainer {
-    const container: FakeContainer = { name: `/${c.id}`, hostname: c.id.slice(0, 12), ip: this.ip(), running: true, paused: false, pid: this.nextPid++, exitCode: 0, tty: false, output: [], ...c }
+    const container: FakeContainer = { name: `/${c.id}`, hostname: c.id.slice(0, 12), ip: this.ip(), running: true, paused: false, pid: this.nextPid++, exitCode: 0, tty: false, output: [], image: 'sha256:rebound', mounts: [], ...c }
     this.containers.set(container.id, container)
     return container
   }
@@ -105,6 +116,18 @@ export class FakeEngine {
       this.json(res, 200, list.map((c) => ({ Id: c.id, Names: [c.name], Labels: c.labels, State: c.running ? 'running' : 'exited' })))
       return
     }
+    if (req.method === 'POST' && url.pathname === '/containers/create') {
+      const body = JSON.parse(await readAll(req)) as Record<string, unknown>
+      const helper = this.add({ id: `helper-${this.nextHelper++}`, labels: (body.Labels ?? {}) as Record<string, string>, running: false, created: body })
+      this.helpers.push(helper)
+      this.json(res, 201, { Id: helper.id })
+      return
+    }
+    const removal = req.method === 'DELETE' ? /^\/containers\/([^/]+)$/.exec(url.pathname) : null
+    if (removal !== null) {
+      const existed = this.containers.delete(decodeURIComponent(removal[1] ?? ''))
+      return existed ? this.empty(res, 204) : this.json(res, 404, { message: 'No such container' })
+    }
     const match = /^\/containers\/([^/]+)\/(json|kill|start|pause|unpause|wait|logs)$/.exec(url.pathname)
     const c = match === null ? undefined : this.containers.get(decodeURIComponent(match[1] ?? ''))
     if (match === null || c === undefined) {
@@ -125,6 +148,8 @@ export class FakeEngine {
     if (verb === 'json') {
       this.json(res, 200, {
         Id: c.id,
+        Image: c.image,
+        Mounts: c.mounts,
         Name: c.name,
         State: { Status: c.paused ? 'paused' : (c.running ? 'running' : 'exited'), Running: c.running, Paused: c.paused, Pid: c.running ? c.pid : 0, ExitCode: c.exitCode },
         Config: { Hostname: c.hostname, Labels: c.labels, Tty: c.tty },
@@ -161,6 +186,7 @@ export class FakeEngine {
       Object.assign(c, { running: true, pid: this.nextPid++, ip: this.ip(), exitCode: 0 })
       this.emit(c, 'start')
       this.empty(res, 204)
+      if (c.created !== undefined && !this.helperHangs) Object.assign(c, { running: false, exitCode: this.helperExitCode })
     } else if (verb === 'pause' || verb === 'unpause') {
       if (!c.running || c.paused === (verb === 'pause')) return this.json(res, 409, { message: `cannot ${verb}` })
       c.paused = verb === 'pause'
@@ -182,4 +208,10 @@ export class FakeEngine {
     res.writeHead(status)
     res.end()
   }
+}
+
+async function readAll (req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
 }
