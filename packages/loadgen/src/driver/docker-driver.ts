@@ -12,13 +12,15 @@
  * then reports it paused, so the state this driver keeps is the engine's own.
  * The engine's event stream tells it about exits it did not cause (unexpected ones).
  * When the run ends, each member's log is copied into the run's folder (docker-logs.ts).
- * wipeData empties a member's volumes through a helper container (docker-wipe.ts).
+ * wipeData empties a member's volumes through a helper container (docker-wipe.ts); network cuts
+ * a member off its networks and connects it again at the same address (docker-network.ts).
  */
 import { constants } from 'node:os'
 import { ReboundError, sleep, type Logger } from '@rebound/protocol'
 import type { Role } from '../layout.js'
-import type { ClusterDriver, DriverSignal, ExitRecord, ProcessSpec, WipeScope } from './driver.js'
+import type { ClusterDriver, DriverSignal, ExitRecord, NetworkControl, ProcessSpec, WipeScope } from './driver.js'
 import { copyContainerLogs, logFileOf } from './docker-logs.js'
+import { cutOff, reconnect, type Endpoint } from './docker-network.js'
 import { WIPE_TIMEOUT_MS, describeTarget, eraseTargets, wipeTargets } from './docker-wipe.js'
 import type { ContainerInspect, EngineApi, EngineEvent, Mount } from './engine-api.js'
 
@@ -74,6 +76,8 @@ interface Tracked extends ContainerMember {
   ending: boolean
   /** The generation whose exit is already recorded (the event and our own wait both see it). */
   exitRecordedFor: number
+  /** Set while we have it cut off the network: where to connect it again. */
+  cutFrom: Endpoint[] | undefined
 }
 
 /**
@@ -195,6 +199,25 @@ export class DockerDriver implements ClusterDriver {
     return this.exitRecords.filter((record) => !record.expected)
   }
 
+  /** Partitions: the member keeps running, off the network; restore() puts it back at its address. */
+  readonly network: NetworkControl = {
+    cut: async (name) => {
+      if (this.stopping) throw new ReboundError('CLOSED', 'driver is stopping')
+      const member = this.member(name)
+      if (member.cutFrom !== undefined) return
+      member.cutFrom = await cutOff(this.init.engine, member.containerId)
+      this.log.info({ name, networks: member.cutFrom.length }, 'cut off the network')
+    },
+    restore: async (name) => {
+      const member = this.member(name)
+      const endpoints = member.cutFrom
+      if (endpoints === undefined) return
+      await reconnect(this.init.engine, member.containerId, endpoints)
+      member.cutFrom = undefined
+      this.log.info({ name, ip: endpoints.map((e) => e.ip) }, 'connected again')
+    }
+  }
+
   /**
    * Empty the named members' volumes (`own`: they must be stopped; `shared`: under them) with one
    * helper container for all of them; returns the volumes emptied.
@@ -219,8 +242,8 @@ export class DockerDriver implements ClusterDriver {
   }
 
   /**
-   * Leave the project as it was found: thaw what is paused and start what we stopped, in
-   * parallel; the containers are compose's, not ours to remove. Then copy every member's log
+   * Leave the project as it was found: connect what we cut off, thaw what is paused and start
+   * what we stopped, in parallel; the containers are compose's, not ours to remove. Then copy every member's log
    * (bounded in size and time). Idempotent.
    */
   async stopAll (): Promise<void> {
@@ -229,6 +252,7 @@ export class DockerDriver implements ClusterDriver {
     this.events.abort()
     await Promise.all([...this.byName.values()].map(async (member) => {
       try {
+        if (member.cutFrom !== undefined) await this.network.restore(member.name)
         if (member.paused) await this.init.engine.unpause(member.containerId)
         if (!member.running && member.ending) await this.init.engine.start(member.containerId)
       } catch (err) {
@@ -343,7 +367,7 @@ export class DockerDriver implements ClusterDriver {
     }
     const member: Tracked = {
       name, role, service, containerId: info.Id, containerName: info.Name.replace(/^\//, ''), hostname: info.Config.Hostname, ip,
-      image: info.Image, mounts: info.Mounts, ...state, generation: 1, ending: false, exitRecordedFor: 0
+      image: info.Image, mounts: info.Mounts, ...state, generation: 1, ending: false, exitRecordedFor: 0, cutFrom: undefined
     }
     this.byName.set(name, member)
     this.byId.set(info.Id, member)

@@ -29,7 +29,13 @@ export interface FakeContainer {
   mounts: Array<{ Type: string, Name?: string, Source: string, Destination: string, RW: boolean }>
   /** Set for a container made through POST /containers/create: what it was created with. */
   created?: Record<string, unknown>
+  /** On the project's network (POST /networks/{id}/disconnect and connect change it). */
+  connected: boolean
+  aliases: string[]
 }
+
+/** The one network every fake container is on. */
+export const FAKE_NETWORK_ID = 'net-rebound'
 
 const SIGNAL_EXIT: Record<string, number> = { SIGKILL: 137, SIGTERM: 143 }
 
@@ -41,6 +47,8 @@ export class FakeEngine {
   actionDelayMs = 50
   helperExitCode = 0
   helperHangs = false
+  /** Every network connect, as "<container> <ip> <aliases,...>". */
+  readonly connects: string[] = []
   /** Every container created through the API, as created (it is removed from `containers` on DELETE). */
   readonly helpers: FakeContainer[] = []
   socketPath = ''
@@ -53,7 +61,7 @@ export class FakeEngine {
   private readonly listeners = new Set<ServerResponse>()
 
   add (c: Partial<FakeContainer> & { id: string, labels: Record<string, string> }): FakeContainer {
-    const container: FakeContainer = { name: `/${c.id}`, hostname: c.id.slice(0, 12), ip: this.ip(), running: true, paused: false, pid: this.nextPid++, exitCode: 0, tty: false, output: [], image: 'sha256:rebound', mounts: [], ...c }
+    const container: FakeContainer = { name: `/${c.id}`, hostname: c.id.slice(0, 12), ip: this.ip(), running: true, paused: false, pid: this.nextPid++, exitCode: 0, tty: false, output: [], image: 'sha256:rebound', mounts: [], connected: true, aliases: [c.id.slice(0, 12)], ...c }
     this.containers.set(container.id, container)
     return container
   }
@@ -123,6 +131,11 @@ export class FakeEngine {
       this.json(res, 201, { Id: helper.id })
       return
     }
+    const network = req.method === 'POST' ? /^\/networks\/([^/]+)\/(connect|disconnect)$/.exec(url.pathname) : null
+    if (network !== null) {
+      this.network(network[1] ?? '', network[2] ?? '', JSON.parse(await readAll(req)) as NetworkBody, res)
+      return
+    }
     const removal = req.method === 'DELETE' ? /^\/containers\/([^/]+)$/.exec(url.pathname) : null
     if (removal !== null) {
       const existed = this.containers.delete(decodeURIComponent(removal[1] ?? ''))
@@ -153,7 +166,7 @@ export class FakeEngine {
         Name: c.name,
         State: { Status: c.paused ? 'paused' : (c.running ? 'running' : 'exited'), Running: c.running, Paused: c.paused, Pid: c.running ? c.pid : 0, ExitCode: c.exitCode },
         Config: { Hostname: c.hostname, Labels: c.labels, Tty: c.tty },
-        NetworkSettings: { Networks: { rebound_rebound: { IPAddress: c.running ? c.ip : '' } } }
+        NetworkSettings: { Networks: c.connected ? { rebound_rebound: { IPAddress: c.running ? c.ip : '', NetworkID: FAKE_NETWORK_ID, Aliases: c.aliases } } : {} }
       })
     } else if (verb === 'logs') {
       res.writeHead(200, { 'content-type': c.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' })
@@ -199,6 +212,23 @@ export class FakeEngine {
     }
   }
 
+  /** As the engine: disconnect needs Force for nothing here; connect at a taken address is refused. */
+  private network (id: string, verb: string, body: NetworkBody, res: ServerResponse): void {
+    const c = this.containers.get(body.Container)
+    if (id !== FAKE_NETWORK_ID || c === undefined) return this.json(res, 404, { message: 'No such network or container' })
+    if (verb === 'disconnect') {
+      if (!c.connected || body.Force !== true) return this.json(res, 400, { message: 'not connected, or not forced' })
+      c.connected = false
+      return this.json(res, 200, {})
+    }
+    if (c.connected) return this.json(res, 403, { message: 'already connected' })
+    const ip = body.EndpointConfig?.IPAMConfig?.IPv4Address ?? this.ip()
+    if ([...this.containers.values()].some((other) => other.connected && other.ip === ip)) return this.json(res, 403, { message: 'Address already in use' })
+    Object.assign(c, { connected: true, ip, aliases: body.EndpointConfig?.Aliases ?? [] })
+    this.connects.push(`${c.id} ${ip} ${c.aliases.join(',')}`)
+    this.json(res, 200, {})
+  }
+
   private json (res: ServerResponse, status: number, body: unknown): void {
     res.writeHead(status, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
@@ -208,6 +238,12 @@ export class FakeEngine {
     res.writeHead(status)
     res.end()
   }
+}
+
+interface NetworkBody {
+  Container: string
+  Force?: boolean
+  EndpointConfig?: { IPAMConfig?: { IPv4Address?: string }, Aliases?: string[] }
 }
 
 async function readAll (req: IncomingMessage): Promise<string> {
