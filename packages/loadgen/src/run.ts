@@ -88,7 +88,7 @@ interface DriverSetup {
 
 async function createDriver (options: RunOptions, logsDir: string, env: NodeJS.ProcessEnv, log: Logger, signal: AbortSignal): Promise<DriverSetup> {
   if (options.driver === 'docker') {
-    const compose = await attachCompose({ project: options.composeProject, socketPath: options.engineSocket, logsDir, env, signal }, log)
+    const compose = await attachCompose({ project: options.composeProject, socketPath: options.engineSocket, logsDir, profile: options.profile, env, signal }, log)
     return {
       driver: compose.driver,
       members: compose.members,

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import { ReboundError } from '@rebound/protocol'
 import { attachDockerDriver, type DockerDriver } from '../../src/driver/docker-driver.js'
-import { attachCompose, membersOfContainers, sizeOfMembers } from '../../src/driver/docker-members.js'
+import { attachCompose, membersOfContainers, profileMismatch, sizeOfMembers } from '../../src/driver/docker-members.js'
 import { createEngineApi } from '../../src/driver/engine-api.js'
 import { FakeEngine } from '../helpers/fake-engine.js'
 
@@ -70,7 +70,13 @@ test('a restarted container on a new address is reported, once, with that addres
 
 test('attachCompose: a project without members is a configuration error that names the project', async () => {
   await assert.rejects(
-    attachCompose({ project: 'nothing', socketPath: engine.socketPath, logsDir: join(tmpdir(), `rebound-members-${process.pid}`), env: {}, signal: new AbortController().signal }, log),
+    attachCompose({ project: 'nothing', socketPath: engine.socketPath, logsDir: join(tmpdir(), `rebound-members-${process.pid}`), profile: 'defended', env: {}, signal: new AbortController().signal }, log),
     (err: unknown) => err instanceof ReboundError && err.code === 'BAD_CONFIG' && err.message.includes('nothing')
   )
+})
+
+test('profile: a run must name the profile the containers were created with', () => {
+  assert.equal(profileMismatch('p', new Map([['peer-1', 'naive'], ['peer-2', 'naive']]), 'naive'), undefined)
+  const message = profileMismatch('p', new Map([['peer-1', 'naive'], ['peer-2', 'defended']]), 'defended') ?? ''
+  assert.match(message, /1 of 2 peers run the naive profile \(peer-1\), not defended: pass --profile naive/)
 })
