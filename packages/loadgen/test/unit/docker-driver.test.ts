@@ -3,14 +3,13 @@ import assert from 'node:assert/strict'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pino } from 'pino'
 import { ReboundError } from '@rebound/protocol'
-import { attachDockerDriver, type DockerDriver } from '../../src/driver/docker-driver.js'
+import type { DockerDriver } from '../../src/driver/docker-driver.js'
 import { createEngineApi } from '../../src/driver/engine-api.js'
 import { waitFor } from '../../src/wait.js'
+import { attachFake, composeLabels } from '../helpers/docker-fixture.js'
 import { FakeEngine } from '../helpers/fake-engine.js'
 
-const log = pino({ level: 'silent' })
 const signal = new AbortController().signal
 const PEERS = 10
 const WAIT_MS = 5000
@@ -19,14 +18,7 @@ let engine: FakeEngine
 let driver: DockerDriver | undefined
 let logsDir: string
 
-function labels (service: string, role: string | undefined, number = 1, project = 'rebound'): Record<string, string> {
-  return {
-    'com.docker.compose.project': project,
-    'com.docker.compose.service': service,
-    'com.docker.compose.container-number': String(number),
-    ...(role === undefined ? {} : { 'io.rebound.role': role })
-  }
-}
+const labels = composeLabels
 
 beforeEach(async () => {
   engine = new FakeEngine()
@@ -48,7 +40,7 @@ afterEach(async () => {
 })
 
 async function attach (): Promise<DockerDriver> {
-  driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: engine.socketPath }), project: 'rebound', logsDir }, log)
+  driver = await attachFake(engine, { logsDir })
   return driver
 }
 

@@ -1,57 +1,43 @@
-import { test, beforeEach, afterEach } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
 import { ReboundError } from '@rebound/protocol'
-import { attachDockerDriver, type DockerDriver } from '../../src/driver/docker-driver.js'
+import type { DockerDriver } from '../../src/driver/docker-driver.js'
 import { createProcessDriver } from '../../src/driver/process-driver.js'
-import { createEngineApi } from '../../src/driver/engine-api.js'
 import { partitioningDriver } from '../../src/scenarios/network-freeze.js'
-import { FakeEngine } from '../helpers/fake-engine.js'
+import { composeLabels, fakeEngineEachTest } from '../helpers/docker-fixture.js'
 import { rebound, tempDir } from '../helpers/cli.js'
 
 const log = pino({ level: 'silent' })
 
-let engine: FakeEngine
-let driver: DockerDriver | undefined
+const labels = (service: string, role: string): Record<string, string> => composeLabels(service, role)
 
-function labels (service: string, role: string): Record<string, string> {
-  return { 'com.docker.compose.project': 'rebound', 'com.docker.compose.service': service, 'com.docker.compose.container-number': '1', 'io.rebound.role': role }
-}
-
-beforeEach(async () => {
-  engine = new FakeEngine()
+const fixture = fakeEngineEachTest((engine) => {
   engine.add({ id: 'c-sn-1', labels: labels('supernode-1', 'supernode'), ip: '10.77.0.21', aliases: ['c-sn-1', 'supernode-1'] })
   engine.add({ id: 'c-sn-2', labels: labels('supernode-2', 'supernode'), ip: '10.77.0.22' })
-  await engine.start()
 })
-
-afterEach(async () => {
-  await driver?.stopAll()
-  driver = undefined
-  await engine.stop()
-})
+const engineNow = fixture.engine
 
 async function attach (): Promise<DockerDriver> {
-  driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: engine.socketPath }), project: 'rebound', logsDir: join(tmpdir(), `rebound-net-${process.pid}`) }, log)
-  return driver
+  return await fixture.attach()
 }
 
 test('cut: off the network but running; restore: back at the same address with the same names', async () => {
   const d = await attach()
   await d.network.cut('supernode-1')
-  assert.equal(engine.get('c-sn-1').connected, false)
-  assert.equal(engine.get('c-sn-1').running, true)
+  assert.equal(engineNow().get('c-sn-1').connected, false)
+  assert.equal(engineNow().get('c-sn-1').running, true)
   assert.equal(d.isRunning('supernode-1'), true)
   await d.network.restore('supernode-1')
-  assert.deepEqual(engine.connects, ['c-sn-1 10.77.0.21 c-sn-1,supernode-1'])
-  assert.equal(engine.get('c-sn-1').connected, true)
+  assert.deepEqual(engineNow().connects, ['c-sn-1 10.77.0.21 c-sn-1,supernode-1'])
+  assert.equal(engineNow().get('c-sn-1').connected, true)
   // Idempotent both ways: a second restore does nothing, a second cut of a cut member neither.
   await d.network.restore('supernode-1')
   await d.network.cut('supernode-2')
   await d.network.cut('supernode-2')
-  assert.equal(engine.calls.filter((c) => c === 'POST /networks/net-rebound/disconnect').length, 2)
+  assert.equal(engineNow().calls.filter((c) => c === 'POST /networks/net-rebound/disconnect').length, 2)
   assert.deepEqual(d.exits(), [])
 })
 
@@ -59,20 +45,20 @@ test('stopAll connects again what was left cut off', async () => {
   const d = await attach()
   await d.network.cut('supernode-2')
   await d.stopAll()
-  driver = undefined
-  assert.equal(engine.get('c-sn-2').connected, true)
-  assert.equal(engine.get('c-sn-2').ip, '10.77.0.22')
+  fixture.forget()
+  assert.equal(engineNow().get('c-sn-2').connected, true)
+  assert.equal(engineNow().get('c-sn-2').ip, '10.77.0.22')
 })
 
 test('the freeze view of the driver: SIGSTOP cuts, SIGCONT restores, SIGKILL still kills', async () => {
   const d = partitioningDriver(await attach())
   await d.kill('supernode-1', 'SIGSTOP')
-  assert.equal(engine.get('c-sn-1').connected, false)
-  assert.equal(engine.get('c-sn-1').paused, false)
+  assert.equal(engineNow().get('c-sn-1').connected, false)
+  assert.equal(engineNow().get('c-sn-1').paused, false)
   await d.kill('supernode-1', 'SIGCONT')
-  assert.equal(engine.get('c-sn-1').connected, true)
+  assert.equal(engineNow().get('c-sn-1').connected, true)
   await d.kill('supernode-2', 'SIGKILL')
-  assert.equal(engine.get('c-sn-2').running, false)
+  assert.equal(engineNow().get('c-sn-2').running, false)
   assert.equal(d.isRunning('supernode-2'), false)
 })
 
