@@ -16,9 +16,10 @@
  * a member off its networks and connects it again at the same address (docker-network.ts).
  */
 import { constants } from 'node:os'
-import { ReboundError, sleep, type Logger } from '@rebound/protocol'
+import { ReboundError, type Logger } from '@rebound/protocol'
 import type { Role } from '../layout.js'
 import type { ClusterDriver, DriverSignal, ExitRecord, NetworkControl, ProcessSpec, WipeScope } from './driver.js'
+import { followEvents } from './docker-events.js'
 import { copyContainerLogs, logFileOf } from './docker-logs.js'
 import { cutOff, reconnect, type Endpoint } from './docker-network.js'
 import { WIPE_TIMEOUT_MS, describeTarget, eraseTargets, wipeTargets } from './docker-wipe.js'
@@ -33,11 +34,6 @@ const ROLES: readonly Role[] = ['login-server', 'supernode', 'peer']
 export const KILL_WAIT_MS = 10_000
 /** Exit records kept (a soak run restarts containers many times). */
 export const MAX_EXIT_RECORDS = 10_000
-/** Re-subscriptions to the event stream after it ends (an engine restart), then exits go unseen. */
-const MAX_EVENT_RESUBSCRIBES = 10
-const RESUBSCRIBE_DELAY_MS = 1000
-/** The engine answers a subscription at once; a silent one is not an engine we can drive. */
-export const EVENTS_OPEN_TIMEOUT_MS = 10_000
 /** How the engine reports a container whose main process died of SIGKILL (128 + 9). */
 const EXIT_CODE_SIGKILL = 137
 
@@ -269,44 +265,16 @@ export class DockerDriver implements ClusterDriver {
     this.events.abort()
   }
 
-  /**
-   * Follow the project's die/start/pause/unpause events, re-subscribing (bounded) when the stream
-   * ends. Resolves once the first subscription is open; rejects if it cannot be opened.
-   */
+  /** Follow the project's events (docker-events.ts); resolves once the subscription is open. */
   async followEvents (): Promise<void> {
-    let opened = false
-    let firstOpen: { resolve: () => void, reject: (err: Error) => void } | undefined
-    const open = new Promise<void>((resolve, reject) => { firstOpen = { resolve, reject } })
-    const onOpen = (): void => {
-      opened = true
-      firstOpen?.resolve()
-    }
-    const subscribe = async (): Promise<void> => {
-      await this.init.engine.events([`${PROJECT_LABEL}=${this.init.project}`], (event) => { this.onEvent(event) }, this.events.signal, onOpen)
-    }
-    const follow = async (): Promise<void> => {
-      for (let attempt = 1; attempt <= MAX_EVENT_RESUBSCRIBES && !this.events.signal.aborted; attempt++) {
-        await sleep(RESUBSCRIBE_DELAY_MS, this.events.signal).catch(() => {})
-        if (this.events.signal.aborted) return
-        // Events may have been missed while the stream was down.
-        await this.refresh().catch((err: Error) => { this.log.warn({ err: err.message }, 'refresh failed') })
-        await subscribe().catch((err: Error) => { this.log.warn({ err: err.message }, 'engine events failed') })
-      }
-      if (!this.events.signal.aborted) this.log.error({}, 'engine events lost: unexpected exits are no longer seen')
-    }
-    subscribe().then(
-      () => { if (!this.events.signal.aborted) this.log.warn({}, 'engine events ended') },
-      (err: Error) => { if (!opened) firstOpen?.reject(err) }
-    ).then(async () => { if (opened) await follow() }, () => {})
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(new ReboundError('TIMEOUT', `engine: no answer to the event subscription within ${EVENTS_OPEN_TIMEOUT_MS} ms`)) }, EVENTS_OPEN_TIMEOUT_MS)
+    await followEvents({
+      engine: this.init.engine,
+      labels: [`${PROJECT_LABEL}=${this.init.project}`],
+      onEvent: (event) => { this.onEvent(event) },
+      refresh: async () => { await this.refresh() },
+      signal: this.events.signal,
+      log: this.log
     })
-    try {
-      await Promise.race([open, timedOut])
-    } finally {
-      clearTimeout(timer)
-    }
   }
 
   private async startMember (member: Tracked): Promise<void> {
