@@ -5,9 +5,12 @@
  * and one line per victim (`victim <name> <new address>`), so the caller can wait for them to
  * attach again (wait-attached.mjs). Exit 0 when every victim is running again and no member
  * exited without being told to, 1 otherwise, 2 on bad usage.
+ * At the end every member's log is copied into --logs-dir (as a run copies them into DIR/logs).
  * Needs the workspace built (npm run build). Usage:
- *   mass-restart.mjs --project P [--fraction 0.5] [--socket /var/run/docker.sock]
+ *   mass-restart.mjs --project P [--fraction 0.5] [--socket /var/run/docker.sock] [--logs-dir DIR]
  */
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pino } from 'pino'
 import { attachDockerDriver } from '../../packages/loadgen/dist/src/driver/docker-driver.js'
@@ -17,17 +20,18 @@ const { values } = parseArgs({
   options: {
     project: { type: 'string' },
     fraction: { type: 'string', default: '0.5' },
-    socket: { type: 'string', default: DEFAULT_ENGINE_SOCKET }
+    socket: { type: 'string', default: DEFAULT_ENGINE_SOCKET },
+    'logs-dir': { type: 'string', default: join(tmpdir(), `rebound-mass-restart-${process.pid}`) }
   }
 })
 const fraction = Number(values.fraction)
 if (values.project === undefined || !(fraction > 0 && fraction <= 1)) {
-  process.stderr.write('usage: mass-restart.mjs --project P [--fraction (0,1]] [--socket PATH]\n')
+  process.stderr.write('usage: mass-restart.mjs --project P [--fraction (0,1]] [--socket PATH] [--logs-dir DIR]\n')
   process.exit(2)
 }
 
 const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2))
-const driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: values.socket }), project: values.project }, log)
+const driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: values.socket }), project: values.project, logsDir: values['logs-dir'] }, log)
 let ok = false
 try {
   const peers = driver.members().filter((m) => m.role === 'peer')

@@ -3,10 +3,11 @@
  * the `naive` profile (the 2007 behaviour), then `defended`, one run folder each, and a table with
  * a column per profile, and a report.html with both runs on the same charts. The exit code is the
  * defended run's: the naive run is expected to fail.
+ * Not with `--driver docker`: see DOCKER_REFUSAL.
  */
 import { randomInt } from 'node:crypto'
 import { join, resolve } from 'node:path'
-import { describeError, writeFileDurable, type Profile } from '@rebound/protocol'
+import { ReboundError, describeError, writeFileDurable, type Profile } from '@rebound/protocol'
 import type { CompareOptions } from './options.js'
 import { MAX_SEED } from './prng.js'
 import type { Report } from './report.js'
@@ -18,6 +19,18 @@ import { formatAttempts, formatMs, formatValue } from './summary.js'
 /** Naive first: its collapse is the baseline the defended run is read against. */
 export const COMPARE_ORDER: readonly Profile[] = ['naive', 'defended']
 export const COMPARE_FILE = 'compare.json'
+/**
+ * Why compare refuses the docker driver. Each process reads its profile from REBOUND_PROFILE once,
+ * at its start; a compose container gets it when compose creates it, and a restart starts the same
+ * container with the same environment. The docker driver attaches to a project and never creates
+ * or removes a container (it does not own the compose file), so it cannot turn a running cluster
+ * naive, then defended; and the second run would need fresh volumes anyway, since the history check
+ * judges a run's writes against data that only that run wrote.
+ */
+export const DOCKER_REFUSAL = 'compare --driver docker: the profile is fixed in each container\'s environment (REBOUND_PROFILE) when compose creates it, ' +
+  'and the docker driver attaches to a running project without recreating its containers, so one project cannot run naive then defended. ' +
+  'Instead run `rebound run <scenario> --driver docker --profile naive` against a project brought up with REBOUND_PROFILE=naive, ' +
+  'then with --profile defended against one brought up with REBOUND_PROFILE=defended (fresh volumes each: `down -v` between), with the same --seed'
 
 export interface CompareInit {
   scenario: Scenario
@@ -56,6 +69,7 @@ function timestamp (date: Date): string {
 }
 
 export async function runCompare (init: CompareInit): Promise<CompareResult> {
+  if (init.options.driver === 'docker') throw new ReboundError('BAD_CONFIG', DOCKER_REFUSAL)
   const seed = init.options.seed ?? randomInt(0, MAX_SEED + 1)
   const outDir = resolve(init.options.out ?? join('runs', `compare-${init.scenario.name}-${timestamp(new Date())}-${seed}`))
   init.print(`rebound compare ${init.scenario.name}: seed ${seed}, profiles ${COMPARE_ORDER.join(' then ')}, out ${outDir}`)

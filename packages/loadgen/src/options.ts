@@ -17,6 +17,8 @@ export const DRIVERS = ['process', 'docker'] as const
 /** The compose project `--driver docker` attaches to (docker-compose.yml's README name; CI uses rebound-ci). */
 export const DEFAULT_COMPOSE_PROJECT = 'rebound'
 export const WIPE_TARGETS = ['store', 'device'] as const
+/** freeze: `stop` = SIGSTOP then SIGCONT (a hung machine); `network` = cut off then reconnected (a partition; docker driver). */
+export const FREEZE_MODES = ['stop', 'network'] as const
 /**
  * rebound-node's own --orphan-window-ms default; the cluster passes W to its supernodes explicitly,
  * so that the run's objectives (W + 10 s) are judged against the W the supernodes really advertise.
@@ -44,6 +46,7 @@ export const OptionValues = {
   restartSupernodes: z.boolean(),
   freezeFraction: z.number().min(0).max(1),
   freezeMs: z.number().int().min(0).max(MAX_DURATION_MS),
+  freezeMode: z.enum(FREEZE_MODES),
   orphanWindowMs: z.number().int().min(0).max(MAX_ORPHAN_WINDOW_MS),
   eligibleFraction: z.number().min(0).max(1),
   addSupernodes: z.number().int().min(0).max(MAX_NODES),
@@ -97,6 +100,7 @@ export const RUN_OPTIONS: OptionSpecs = {
   'restart-supernodes': { type: 'boolean', description: 'decapitate: restart each killed supernode after U(0, reboot window)' },
   'freeze-fraction': { type: 'string', description: 'freeze: share of the supernodes SIGSTOPped at once, 0..1', default: '0.3' },
   'freeze-ms': { type: 'string', description: 'freeze: how long they stay stopped before SIGCONT', default: '20000' },
+  'freeze-mode': { type: 'string', description: `freeze: ${FREEZE_MODES.join(' | ')}: stop = SIGSTOP then SIGCONT; network = cut off the network then connected again at the same address (--driver docker only)`, default: 'stop' },
   'eligible-fraction': { type: 'string', description: 'share of peer processes (peers, or swarms) started --eligible: the registry may elect their peers as supernodes', default: '0.1' },
   'orphan-window-ms': { type: 'string', description: 'orphan window W the supernodes advertise: orphans re-home after U(0, W)', default: String(DEFAULT_ORPHAN_WINDOW_MS) },
   'add-supernodes': { type: 'string', description: 'decapitate, freeze: operator supernodes added after the trigger (the mega-supernode lever)', default: '0' },
@@ -134,6 +138,7 @@ export const RunOptionsObject = z.object({
   restartSupernodes: V.restartSupernodes.default(false),
   freezeFraction: decimal(V.freezeFraction).default(0.3),
   freezeMs: wholeNumber(V.freezeMs).default(20_000),
+  freezeMode: V.freezeMode.default('stop'),
   orphanWindowMs: wholeNumber(V.orphanWindowMs).default(DEFAULT_ORPHAN_WINDOW_MS),
   eligibleFraction: decimal(V.eligibleFraction).default(0.1),
   addSupernodes: wholeNumber(V.addSupernodes).default(0),

@@ -12,7 +12,7 @@ import { pino } from 'pino'
 import { ReboundError, describeError, sleep, type Logger } from '@rebound/protocol'
 import { Cluster } from './cluster.js'
 import { ContactWorkload } from './contact-workload.js'
-import type { ClusterDriver, Program } from './driver/driver.js'
+import { missingCapabilities, type ClusterDriver, type Program } from './driver/driver.js'
 import { attachCompose, sizeOfMembers } from './driver/docker-members.js'
 import { DEFAULT_BINS, checkBins, createProcessDriver } from './driver/process-driver.js'
 import { History } from './history/history.js'
@@ -88,7 +88,7 @@ interface DriverSetup {
 
 async function createDriver (options: RunOptions, logsDir: string, env: NodeJS.ProcessEnv, log: Logger, signal: AbortSignal): Promise<DriverSetup> {
   if (options.driver === 'docker') {
-    const compose = await attachCompose({ project: options.composeProject, socketPath: options.engineSocket, env, signal }, log)
+    const compose = await attachCompose({ project: options.composeProject, socketPath: options.engineSocket, logsDir, profile: options.profile, env, signal }, log)
     return {
       driver: compose.driver,
       members: compose.members,
@@ -117,6 +117,12 @@ export async function runScenario (init: RunInit): Promise<RunResult> {
     pino.destination({ dest: join(outDir, 'loadgen.log'), sync: true }))
   const controller = new AbortController()
   const { driver, members, size, operatorToken, onAddressChange } = await createDriver(options, logsDir, init.env, log, controller.signal)
+  // Before anything is started or touched: a driver that cannot do what the scenario needs is bad usage (exit 2).
+  const missing = missingCapabilities(driver, scenario.driverNeeds?.(options) ?? [])
+  if (missing !== undefined) {
+    await driver.stopAll()
+    throw new ReboundError('BAD_CONFIG', `${scenario.name}: ${missing} (--driver ${options.driver})`)
+  }
   print(`rebound run ${scenario.name}: profile ${options.profile}, seed ${seed} (replay with --seed ${seed}), out ${outDir}`)
   log.info({ scenario: scenario.name, seed, options }, 'run starting')
   if (options.driver === 'docker') {

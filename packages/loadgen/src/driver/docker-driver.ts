@@ -11,12 +11,19 @@
  * cgroup freezer stops every process of the container (health checks included) and the engine
  * then reports it paused, so the state this driver keeps is the engine's own.
  * The engine's event stream tells it about exits it did not cause (unexpected ones).
+ * When the run ends, each member's log is copied into the run's folder (docker-logs.ts).
+ * wipeData empties a member's volumes through a helper container (docker-wipe.ts); network cuts
+ * a member off its networks and connects it again at the same address (docker-network.ts).
  */
 import { constants } from 'node:os'
-import { ReboundError, sleep, type Logger } from '@rebound/protocol'
+import { ReboundError, type Logger } from '@rebound/protocol'
 import type { Role } from '../layout.js'
-import type { ClusterDriver, DriverSignal, ExitRecord, ProcessSpec } from './driver.js'
-import type { ContainerInspect, EngineApi, EngineEvent } from './engine-api.js'
+import type { ClusterDriver, DriverSignal, ExitRecord, NetworkControl, ProcessSpec, WipeScope } from './driver.js'
+import { followEvents } from './docker-events.js'
+import { copyContainerLogs, logFileOf } from './docker-logs.js'
+import { cutOff, reconnect, type Endpoint } from './docker-network.js'
+import { WIPE_TIMEOUT_MS, describeTarget, eraseTargets, wipeTargets } from './docker-wipe.js'
+import type { ContainerInspect, EngineApi, EngineEvent, Mount } from './engine-api.js'
 
 export const PROJECT_LABEL = 'com.docker.compose.project'
 export const SERVICE_LABEL = 'com.docker.compose.service'
@@ -27,17 +34,16 @@ const ROLES: readonly Role[] = ['login-server', 'supernode', 'peer']
 export const KILL_WAIT_MS = 10_000
 /** Exit records kept (a soak run restarts containers many times). */
 export const MAX_EXIT_RECORDS = 10_000
-/** Re-subscriptions to the event stream after it ends (an engine restart), then exits go unseen. */
-const MAX_EVENT_RESUBSCRIBES = 10
-const RESUBSCRIBE_DELAY_MS = 1000
-/** The engine answers a subscription at once; a silent one is not an engine we can drive. */
-export const EVENTS_OPEN_TIMEOUT_MS = 10_000
 /** How the engine reports a container whose main process died of SIGKILL (128 + 9). */
 const EXIT_CODE_SIGKILL = 137
 
 export interface DockerDriverInit {
   engine: EngineApi
   project: string
+  /** Where stopAll() copies each member's log (DIR/logs of the run). */
+  logsDir: string
+  /** Bound on one wipe's helper container (default WIPE_TIMEOUT_MS). */
+  wipeTimeoutMs?: number
 }
 
 /** A member as the engine shows it. */
@@ -55,6 +61,9 @@ export interface ContainerMember {
 }
 
 interface Tracked extends ContainerMember {
+  /** Its image's id: a wipe's helper runs the same image (it has the tools, and no pull is needed). */
+  image: string
+  mounts: Mount[]
   running: boolean
   paused: boolean
   pid: number
@@ -63,6 +72,8 @@ interface Tracked extends ContainerMember {
   ending: boolean
   /** The generation whose exit is already recorded (the event and our own wait both see it). */
   exitRecordedFor: number
+  /** Set while we have it cut off the network: where to connect it again. */
+  cutFrom: Endpoint[] | undefined
 }
 
 /**
@@ -184,15 +195,52 @@ export class DockerDriver implements ClusterDriver {
     return this.exitRecords.filter((record) => !record.expected)
   }
 
-  /** The logs stay in the engine; this names the command that shows them. */
-  logPath (name: string): string {
-    const member = this.byName.get(name)
-    return `docker logs ${member?.containerName ?? name}`
+  /** Partitions: the member keeps running, off the network; restore() puts it back at its address. */
+  readonly network: NetworkControl = {
+    cut: async (name) => {
+      if (this.stopping) throw new ReboundError('CLOSED', 'driver is stopping')
+      const member = this.member(name)
+      if (member.cutFrom !== undefined) return
+      member.cutFrom = await cutOff(this.init.engine, member.containerId)
+      this.log.info({ name, networks: member.cutFrom.length }, 'cut off the network')
+    },
+    restore: async (name) => {
+      const member = this.member(name)
+      const endpoints = member.cutFrom
+      if (endpoints === undefined) return
+      await reconnect(this.init.engine, member.containerId, endpoints)
+      member.cutFrom = undefined
+      this.log.info({ name, ip: endpoints.map((e) => e.ip) }, 'connected again')
+    }
   }
 
   /**
-   * Leave the project as it was found: thaw what is paused and start what we stopped, in
-   * parallel; the containers are compose's, not ours to remove. Idempotent.
+   * Empty the named members' volumes (`own`: they must be stopped; `shared`: under them) with one
+   * helper container for all of them; returns the volumes emptied.
+   */
+  async wipeData (names: readonly string[], scope: WipeScope): Promise<string[]> {
+    if (this.stopping) throw new ReboundError('CLOSED', 'driver is stopping')
+    const members = names.map((name) => this.member(name))
+    const [first] = members
+    if (first === undefined) return []
+    const running = members.filter((m) => m.running).map((m) => m.name)
+    if (scope === 'own' && running.length > 0) throw new ReboundError('BAD_REQUEST', `cannot erase the data of running containers: ${running.join(', ')}`)
+    const targets = wipeTargets([...this.byName.values()], names, scope)
+    await eraseTargets(this.init.engine, { image: first.image, project: this.init.project, targets, timeoutMs: this.init.wipeTimeoutMs ?? WIPE_TIMEOUT_MS }, this.log)
+    const erased = targets.map(describeTarget)
+    this.log.warn({ names, scope, erased }, 'data erased')
+    return erased
+  }
+
+  /** The copy stopAll() makes of the container's log (until then, `docker logs <container>` shows it). */
+  logPath (name: string): string {
+    return logFileOf(this.init.logsDir, name)
+  }
+
+  /**
+   * Leave the project as it was found: connect what we cut off, thaw what is paused and start
+   * what we stopped, in parallel; the containers are compose's, not ours to remove. Then copy every member's log
+   * (bounded in size and time). Idempotent.
    */
   async stopAll (): Promise<void> {
     if (this.stopping) return
@@ -200,12 +248,14 @@ export class DockerDriver implements ClusterDriver {
     this.events.abort()
     await Promise.all([...this.byName.values()].map(async (member) => {
       try {
+        if (member.cutFrom !== undefined) await this.network.restore(member.name)
         if (member.paused) await this.init.engine.unpause(member.containerId)
         if (!member.running && member.ending) await this.init.engine.start(member.containerId)
       } catch (err) {
         this.log.warn({ name: member.name, err: (err as Error).message }, 'could not restore')
       }
     }))
+    await copyContainerLogs(this.init.engine, [...this.byName.values()], this.init.logsDir, this.log)
     this.init.engine.close()
   }
 
@@ -215,44 +265,16 @@ export class DockerDriver implements ClusterDriver {
     this.events.abort()
   }
 
-  /**
-   * Follow the project's die/start/pause/unpause events, re-subscribing (bounded) when the stream
-   * ends. Resolves once the first subscription is open; rejects if it cannot be opened.
-   */
+  /** Follow the project's events (docker-events.ts); resolves once the subscription is open. */
   async followEvents (): Promise<void> {
-    let opened = false
-    let firstOpen: { resolve: () => void, reject: (err: Error) => void } | undefined
-    const open = new Promise<void>((resolve, reject) => { firstOpen = { resolve, reject } })
-    const onOpen = (): void => {
-      opened = true
-      firstOpen?.resolve()
-    }
-    const subscribe = async (): Promise<void> => {
-      await this.init.engine.events([`${PROJECT_LABEL}=${this.init.project}`], (event) => { this.onEvent(event) }, this.events.signal, onOpen)
-    }
-    const follow = async (): Promise<void> => {
-      for (let attempt = 1; attempt <= MAX_EVENT_RESUBSCRIBES && !this.events.signal.aborted; attempt++) {
-        await sleep(RESUBSCRIBE_DELAY_MS, this.events.signal).catch(() => {})
-        if (this.events.signal.aborted) return
-        // Events may have been missed while the stream was down.
-        await this.refresh().catch((err: Error) => { this.log.warn({ err: err.message }, 'refresh failed') })
-        await subscribe().catch((err: Error) => { this.log.warn({ err: err.message }, 'engine events failed') })
-      }
-      if (!this.events.signal.aborted) this.log.error({}, 'engine events lost: unexpected exits are no longer seen')
-    }
-    subscribe().then(
-      () => { if (!this.events.signal.aborted) this.log.warn({}, 'engine events ended') },
-      (err: Error) => { if (!opened) firstOpen?.reject(err) }
-    ).then(async () => { if (opened) await follow() }, () => {})
-    let timer: NodeJS.Timeout | undefined
-    const timedOut = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(new ReboundError('TIMEOUT', `engine: no answer to the event subscription within ${EVENTS_OPEN_TIMEOUT_MS} ms`)) }, EVENTS_OPEN_TIMEOUT_MS)
+    await followEvents({
+      engine: this.init.engine,
+      labels: [`${PROJECT_LABEL}=${this.init.project}`],
+      onEvent: (event) => { this.onEvent(event) },
+      refresh: async () => { await this.refresh() },
+      signal: this.events.signal,
+      log: this.log
     })
-    try {
-      await Promise.race([open, timedOut])
-    } finally {
-      clearTimeout(timer)
-    }
   }
 
   private async startMember (member: Tracked): Promise<void> {
@@ -313,7 +335,7 @@ export class DockerDriver implements ClusterDriver {
     }
     const member: Tracked = {
       name, role, service, containerId: info.Id, containerName: info.Name.replace(/^\//, ''), hostname: info.Config.Hostname, ip,
-      ...state, generation: 1, ending: false, exitRecordedFor: 0
+      image: info.Image, mounts: info.Mounts, ...state, generation: 1, ending: false, exitRecordedFor: 0, cutFrom: undefined
     }
     this.byName.set(name, member)
     this.byId.set(info.Id, member)

@@ -3,7 +3,7 @@
  * role, address), plus each peer's user, which only the peer knows (rebound-node
  * --user-from-hostname takes it from its container's hostname) and tells in GET /status.
  */
-import { NodeStatus, ReboundError, type Logger } from '@rebound/protocol'
+import { NodeStatus, ReboundError, type Logger, type Profile } from '@rebound/protocol'
 import { getJson } from '../http.js'
 import { httpUrl, type ClusterSize, type Member } from '../layout.js'
 import { waitFor } from '../wait.js'
@@ -25,14 +25,20 @@ export function sizeOfMembers (members: readonly Member[]): ClusterSize {
   return { loginServers: count('login-server'), supernodes: count('supernode'), peers: count('peer') }
 }
 
-/** `members` with each peer's user read from its own /status; waits (bounded) until every peer has told it. */
-export async function withPeerUsers (members: readonly Member[], signal: AbortSignal): Promise<Member[]> {
+/**
+ * `members` with each peer's user read from its own /status, and each peer's profile; waits
+ * (bounded) until every peer has told it.
+ */
+export async function withPeerUsers (members: readonly Member[], signal: AbortSignal, profiles = new Map<string, Profile>()): Promise<Member[]> {
   const users = new Map<string, string>()
   const peers = members.filter((m) => m.role === 'peer')
   await waitFor(async () => {
     await Promise.all(peers.filter((m) => !users.has(m.name)).map(async (m) => {
       const status = await getJson(`${httpUrl(m.ip)}/status`, NodeStatus, STATUS_TIMEOUT_MS)
-      if (status.ok && status.value.user !== null) users.set(m.name, status.value.user)
+      if (status.ok && status.value.user !== null) {
+        users.set(m.name, status.value.user)
+        profiles.set(m.name, status.value.profile)
+      }
     }))
     return users.size === peers.length
   }, {
@@ -42,6 +48,18 @@ export async function withPeerUsers (members: readonly Member[], signal: AbortSi
     progress: () => `no user from: ${peers.filter((m) => !users.has(m.name)).slice(0, 10).map((m) => m.name).join(', ')}`
   })
   return members.map((m) => (m.role === 'peer' ? { ...m, user: users.get(m.name) ?? null } : m))
+}
+
+/**
+ * Why the run would misreport its profile, or undefined: the containers' profile was fixed when
+ * compose created them (REBOUND_PROFILE), and the report must name the one they run.
+ */
+export function profileMismatch (project: string, profiles: ReadonlyMap<string, Profile>, expected: Profile): string | undefined {
+  const other = [...profiles].filter(([, profile]) => profile !== expected)
+  if (other.length === 0) return undefined
+  const [, theirs] = other[0] ?? []
+  return `compose project ${project}: ${other.length} of ${profiles.size} peers run the ${theirs ?? '?'} profile (${other.slice(0, 5).map(([name]) => name).join(', ')}), not ${expected}: ` +
+    `pass --profile ${theirs ?? '?'}, or bring the project up again with REBOUND_PROFILE=${expected} (down -v, then up)`
 }
 
 /** What a run needs of a compose project it attaches to. */
@@ -57,9 +75,9 @@ export interface ComposeCluster {
  * BAD_CONFIG when the project has no member container, so a wrong --compose-project says so.
  */
 export async function attachCompose (
-  init: { project: string, socketPath: string, env: NodeJS.ProcessEnv, signal: AbortSignal }, log: Logger
+  init: { project: string, socketPath: string, logsDir: string, profile: Profile, env: NodeJS.ProcessEnv, signal: AbortSignal }, log: Logger
 ): Promise<ComposeCluster> {
-  const driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: init.socketPath }), project: init.project }, log)
+  const driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: init.socketPath }), project: init.project, logsDir: init.logsDir }, log)
   try {
     const found = membersOfContainers(driver.members())
     const size = sizeOfMembers(found)
@@ -67,7 +85,11 @@ export async function attachCompose (
       throw new ReboundError('BAD_CONFIG', `compose project ${init.project}: expected login servers, supernodes and peers (label ${ROLE_LABEL}), found ${size.loginServers}, ${size.supernodes} and ${size.peers}; is it up (docker-compose -p ${init.project} up -d)?`)
     }
     const token = init.env.REBOUND_OPERATOR_TOKEN
-    return { driver, members: await withPeerUsers(found, init.signal), operatorToken: token === undefined || token === '' ? undefined : token }
+    const profiles = new Map<string, Profile>()
+    const members = await withPeerUsers(found, init.signal, profiles)
+    const mismatch = profileMismatch(init.project, profiles, init.profile)
+    if (mismatch !== undefined) throw new ReboundError('BAD_CONFIG', mismatch)
+    return { driver, members, operatorToken: token === undefined || token === '' ? undefined : token }
   } catch (err) {
     await driver.stopAll()
     throw err

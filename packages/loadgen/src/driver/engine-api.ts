@@ -11,6 +11,7 @@
 import { Agent, request, type IncomingMessage } from 'node:http'
 import { z } from 'zod'
 import { ReboundError } from '@rebound/protocol'
+import { LogTail } from './engine-logs.js'
 
 export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock'
 export const ENGINE_REQUEST_TIMEOUT_MS = 30_000
@@ -25,18 +26,31 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024
 const MAX_EVENT_LINE_BYTES = 64 * 1024
 
 const Labels = z.record(z.string(), z.string()).nullable().transform((labels) => labels ?? {})
-const Networks = z.record(z.string(), z.object({ IPAddress: z.string() }))
+/** A container's place on one network: what a reconnect needs to put it back where it was. */
+const Endpoint = z.object({
+  IPAddress: z.string(),
+  NetworkID: z.string().optional().transform((id) => id ?? ''),
+  Aliases: z.array(z.string()).nullable().optional().transform((aliases) => aliases ?? [])
+})
+const Networks = z.record(z.string(), Endpoint)
+/** Name is a volume's name (Type volume); Source its path on the host (or a bind mount's). */
+const Mount = z.object({ Type: z.string(), Name: z.string().optional(), Source: z.string(), Destination: z.string(), RW: z.boolean() })
+export type Mount = z.infer<typeof Mount>
 
 export const ContainerSummary = z.object({ Id: z.string(), Names: z.array(z.string()), Labels, State: z.string() })
 export type ContainerSummary = z.infer<typeof ContainerSummary>
 
 export const ContainerInspect = z.object({
   Id: z.string(),
+  /** The image's id (sha256:...), exact even when its tag has moved since. */
+  Image: z.string(),
   /** With a leading slash: "/rebound_peer_3". */
   Name: z.string(),
   State: z.object({ Status: z.string(), Running: z.boolean(), Paused: z.boolean(), Pid: z.number(), ExitCode: z.number() }),
-  Config: z.object({ Hostname: z.string(), Labels }),
-  NetworkSettings: z.object({ Networks: Networks.nullable().transform((n) => n ?? {}) })
+  /** Tty: whether the log comes multiplexed (no TTY) or raw (engine-logs.ts). */
+  Config: z.object({ Hostname: z.string(), Labels, Tty: z.boolean().optional().transform((tty) => tty === true) }),
+  NetworkSettings: z.object({ Networks: Networks.nullable().transform((n) => n ?? {}) }),
+  Mounts: z.array(Mount).nullable().optional().transform((mounts) => mounts ?? [])
 })
 export type ContainerInspect = z.infer<typeof ContainerInspect>
 
@@ -64,8 +78,23 @@ export interface EngineApi {
   /** Freeze (cgroup freezer) and thaw; false when not running, or not paused (HTTP 409). */
   pause: (id: string) => Promise<boolean>
   unpause: (id: string) => Promise<boolean>
+  /**
+   * The container's stdout and stderr as one text, its last `maxBytes` bytes (`tty`: Config.Tty,
+   * whether the engine multiplexes them); `dropped` bytes were cut off the front.
+   */
+  logs: (id: string, tty: boolean, maxBytes: number) => Promise<{ text: Buffer, dropped: number }>
   /** Resolves once the container is not running (at once if it is not), or throws TIMEOUT. */
   waitStopped: (id: string, timeoutMs: number) => Promise<void>
+  /** waitStopped, and the container's exit code. */
+  wait: (id: string, timeoutMs: number) => Promise<number>
+  /** Create a container (POST /containers/create, `body` as the API takes it); returns its id. */
+  create: (body: Record<string, unknown>) => Promise<string>
+  /** Remove a container, killing it first if it runs; false when there is none. */
+  remove: (id: string) => Promise<boolean>
+  /** Take a container off a network (forced: also when its endpoint is in a bad state). */
+  disconnect: (networkId: string, containerId: string) => Promise<void>
+  /** Put a container on a network at `ip` (empty: any) with `aliases` (its names in the network's DNS). */
+  connect: (networkId: string, containerId: string, ip: string, aliases: readonly string[]) => Promise<void>
   /**
    * Calls `onEvent` for each container event matching `labels` until `signal` aborts; `onOpen`
    * once the engine has accepted the subscription (no later event is missed). Resolves when the
@@ -82,12 +111,14 @@ export function createEngineApi (init: EngineApiInit = {}): EngineApi {
   const timeoutMs = init.timeoutMs ?? ENGINE_REQUEST_TIMEOUT_MS
   const agent = new Agent({ keepAlive: true, maxSockets: MAX_ENGINE_REQUESTS })
 
-  const call = async (method: string, path: string, callTimeoutMs = timeoutMs): Promise<Answer> => await new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method, agent, signal: AbortSignal.timeout(callTimeoutMs) }, (res) => {
+  const call = async (method: string, path: string, callTimeoutMs = timeoutMs, json?: unknown): Promise<Answer> => await new Promise((resolve, reject) => {
+    const payload = json === undefined ? undefined : Buffer.from(JSON.stringify(json))
+    const headers = payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(payload.length) }
+    const req = request({ socketPath, path, method, agent, headers, signal: AbortSignal.timeout(callTimeoutMs) }, (res) => {
       readBody(res).then((body) => { resolve({ status: res.statusCode ?? 0, body }) }, reject)
     })
     req.on('error', (err) => { reject(engineError(err, method, path, callTimeoutMs)) })
-    req.end()
+    req.end(payload)
   })
 
   const expect = (answer: Answer, ok: readonly number[], what: string): void => {
@@ -108,6 +139,13 @@ export function createEngineApi (init: EngineApiInit = {}): EngineApi {
     return true
   }
 
+  /** condition=not-running: answers at once for a container that is not running. */
+  const waitExit = async (id: string, waitMs: number): Promise<number> => {
+    const answer = await call('POST', `/containers/${encodeURIComponent(id)}/wait?condition=not-running`, waitMs)
+    expect(answer, [200], `wait for ${id}`)
+    return json(answer, z.object({ StatusCode: z.number() }), `wait for ${id}`).StatusCode
+  }
+
   return {
     list: async (labels) => {
       const filters = encodeURIComponent(JSON.stringify({ label: labels }))
@@ -124,9 +162,42 @@ export function createEngineApi (init: EngineApiInit = {}): EngineApi {
     start: async (id) => await action(id, 'start', 304),
     pause: async (id) => await action(id, 'pause', 409),
     unpause: async (id) => await action(id, 'unpause', 409),
-    waitStopped: async (id, waitMs) => {
-      const answer = await call('POST', `/containers/${encodeURIComponent(id)}/wait?condition=not-running`, waitMs)
-      expect(answer, [200], `wait for ${id}`)
+    logs: async (id, tty, maxBytes) => {
+      const tail = new LogTail(maxBytes, tty)
+      const path = `/containers/${encodeURIComponent(id)}/logs?stdout=1&stderr=1`
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request({ socketPath, path, method: 'GET', agent, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+          res.on('data', (chunk: Buffer) => { if (res.statusCode === 200) tail.push(chunk) })
+          res.on('end', () => { resolve(res.statusCode ?? 0) })
+          res.on('error', (err) => { reject(engineError(err, 'GET', path, timeoutMs)) })
+        })
+        req.on('error', (err) => { reject(engineError(err, 'GET', path, timeoutMs)) })
+        req.end()
+      })
+      if (status !== 200) throw new ReboundError(status === 404 ? 'BAD_REQUEST' : 'UNAVAILABLE', `engine: logs of ${id}: HTTP ${status}`, { status })
+      return { text: tail.bytes(), dropped: tail.dropped }
+    },
+    waitStopped: async (id, waitMs) => { await waitExit(id, waitMs) },
+    wait: async (id, waitMs) => await waitExit(id, waitMs),
+    create: async (body) => {
+      const answer = await call('POST', '/containers/create', timeoutMs, body)
+      expect(answer, [201], 'create a container')
+      return json(answer, z.object({ Id: z.string() }), 'create a container').Id
+    },
+    remove: async (id) => {
+      const answer = await call('DELETE', `/containers/${encodeURIComponent(id)}?force=1`)
+      if (answer.status === 404) return false
+      expect(answer, [204], `remove ${id}`)
+      return true
+    },
+    disconnect: async (networkId, containerId) => {
+      const answer = await call('POST', `/networks/${encodeURIComponent(networkId)}/disconnect`, timeoutMs, { Container: containerId, Force: true })
+      expect(answer, [200], `disconnect ${containerId} from ${networkId}`)
+    },
+    connect: async (networkId, containerId, ip, aliases) => {
+      const EndpointConfig = { ...(ip === '' ? {} : { IPAMConfig: { IPv4Address: ip } }), Aliases: aliases }
+      const answer = await call('POST', `/networks/${encodeURIComponent(networkId)}/connect`, timeoutMs, { Container: containerId, EndpointConfig })
+      expect(answer, [200], `connect ${containerId} to ${networkId}`)
     },
     events: async (labels, onEvent, signal, onOpen) => {
       const filters = encodeURIComponent(JSON.stringify({ type: ['container'], label: labels }))

@@ -2,14 +2,16 @@
  * The `process` driver: every login server and node is a child OS process of the load generator,
  * started with the Node that runs us, its stdout and stderr appended to DIR/logs/<name>.log. Signals
  * go only to PIDs this driver spawned, and only while the child has not yet exited (so a recycled
- * PID is never hit).
+ * PID is never hit). wipeData erases what a process's flags name: its --data-dir (own) and its
+ * --store (shared by the login servers).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, existsSync, mkdirSync, openSync, writeSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ReboundError, sleep, type Logger } from '@rebound/protocol'
-import type { ClusterDriver, DriverSignal, ExitRecord, ProcessSpec, Program } from './driver.js'
+import type { ClusterDriver, DriverSignal, ExitRecord, ProcessSpec, Program, WipeScope } from './driver.js'
 
 /** After SIGTERM on stop, how long a process may take to exit before it gets SIGKILL. */
 export const STOP_GRACE_MS = 3000
@@ -19,6 +21,8 @@ export const KILL_WAIT_MS = 5000
 export const MAX_EXIT_RECORDS = 10_000
 /** REBOUND_* variables passed through from our environment; the others would leak our own config. */
 const INHERITED_REBOUND_ENV = new Set(['REBOUND_LOG_LEVEL', 'REBOUND_LIBP2P_DEBUG'])
+/** SQLite's files of one database in WAL mode (rebound-bootstrap --store). */
+export const STORE_FILE_SUFFIXES = ['', '-wal', '-shm'] as const
 
 /** Workspace layout: this file compiles to packages/loadgen/dist/src/driver/process-driver.js. */
 export const DEFAULT_BINS: Record<Program, string> = {
@@ -45,6 +49,12 @@ interface Managed {
   done: boolean
   /** Set when we sent a terminating signal: the exit that follows is expected. */
   ending: boolean
+}
+
+/** The value after `flag` in `args`, if given. */
+function flagValue (args: readonly string[], flag: string): string | undefined {
+  const at = args.indexOf(flag)
+  return at === -1 ? undefined : args[at + 1]
 }
 
 export function checkBins (bins: Record<Program, string>): void {
@@ -163,6 +173,30 @@ class ProcessDriver implements ClusterDriver {
 
   logPath (name: string): string {
     return join(this.init.logsDir, `${name}.log`)
+  }
+
+  /**
+   * `own`: each stopped process's --data-dir, removed and made again empty (identity, ticket,
+   * backoff state, device store and inbox; a swarm's holds all its members'). `shared`: the
+   * --store files of the named login servers, deleted under them (what they commit next goes to
+   * files nobody will open again).
+   */
+  async wipeData (names: readonly string[], scope: WipeScope): Promise<string[]> {
+    const erased = new Set<string>()
+    for (const name of names) {
+      const managed = this.procs.get(name)
+      if (managed === undefined) throw new ReboundError('BAD_REQUEST', `no process named ${name}`)
+      if (scope === 'own' && !managed.done) throw new ReboundError('BAD_REQUEST', `cannot erase the data of a running process: ${name}`)
+      const flag = scope === 'own' ? '--data-dir' : '--store'
+      const path = flagValue(managed.spec.args, flag)
+      if (path === undefined) throw new ReboundError('BAD_CONFIG', `${name} was started without ${flag}: nothing of that kind to erase`)
+      for (const suffix of scope === 'own' ? [''] : STORE_FILE_SUFFIXES) erased.add(`${path}${suffix}`)
+    }
+    for (const path of erased) {
+      await rm(path, { recursive: true, force: true })
+      if (scope === 'own') await mkdir(path, { recursive: true })
+    }
+    return [...erased]
   }
 
   async stopAll (): Promise<void> {

@@ -25,6 +25,7 @@ export function bindScenario (loaded: LoadedScenario, options: RunOptions): File
     name: loaded.ref.name,
     description: loaded.file.description,
     run: spec.scenario.run,
+    ...(spec.scenario.driverNeeds === undefined ? {} : { driverNeeds: spec.scenario.driverNeeds }),
     // An objective outside the catalogue says the trigger could not measure at all: always judged.
     objectives: (facts) => spec.judge(facts, limits).filter((o) => judged === undefined || judged.has(o.name) || !catalogue.has(o.name)),
     file: loaded.ref,

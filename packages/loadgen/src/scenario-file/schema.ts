@@ -34,7 +34,7 @@ export const TRIGGER_FIELDS = {
   decapitate: {
     fraction: 'supernodeKillFraction', restartSupernodes: 'restartSupernodes', rebootWindowMs: 'rebootWindowMs', addSupernodes: 'addSupernodes', addAfterMs: 'addAfterMs'
   },
-  freeze: { fraction: 'freezeFraction', freezeMs: 'freezeMs', addSupernodes: 'addSupernodes', addAfterMs: 'addAfterMs' },
+  freeze: { fraction: 'freezeFraction', freezeMs: 'freezeMs', mode: 'freezeMode', addSupernodes: 'addSupernodes', addAfterMs: 'addAfterMs' },
   wipe: { target: 'target', fraction: 'wipeFraction', rebootWindowMs: 'rebootWindowMs' },
   soak: { durationMs: 'duration', churnIntervalMs: 'churnIntervalMs', rebootWindowMs: 'rebootWindowMs' }
 } as const satisfies Record<TriggerType, SectionFields>

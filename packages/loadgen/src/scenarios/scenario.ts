@@ -4,7 +4,7 @@
  */
 import type { Logger } from '@rebound/protocol'
 import type { Cluster } from '../cluster.js'
-import type { ClusterDriver } from '../driver/driver.js'
+import type { ClusterDriver, DriverCapability } from '../driver/driver.js'
 import type { Observer } from '../observer.js'
 import type { RunOptions } from '../options.js'
 import type { Prng } from '../prng.js'
@@ -95,4 +95,6 @@ export interface Scenario {
   /** Runs after the cluster is up and the workload is running; resolves when observation ends. */
   run: (ctx: ScenarioContext) => Promise<ScenarioOutcome>
   objectives: (facts: RunFacts) => Objective[]
+  /** The driver's optional capabilities the run needs with these options; checked before it starts. */
+  driverNeeds?: (options: RunOptions) => readonly DriverCapability[]
 }

@@ -5,8 +5,8 @@
  * identity and no ticket, logs in with its password, and must get its contacts and its inbox back
  * from the store (docs/durability.md) while the rest of the cluster keeps writing to it.
  */
-import { mkdir, rm } from 'node:fs/promises'
 import { HEALTH_TIMEOUT_MS } from '../cluster.js'
+import { capabilityOf } from '../driver/driver.js'
 import { httpUrl } from '../layout.js'
 import { recoveryFigures } from '../recovery.js'
 import { currentStoreId } from '../settle.js'
@@ -16,6 +16,7 @@ import type { ScenarioContext, ScenarioOutcome } from './scenario.js'
 
 export async function runDeviceWipe (ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const { cluster } = ctx
+  const wipeData = capabilityOf(ctx.driver, 'wipeData')
   const urls = cluster.byRole('login-server').map((m) => httpUrl(m.ip))
   const storeId = await currentStoreId(urls, HEALTH_TIMEOUT_MS)
   const erased: string[] = []
@@ -23,14 +24,10 @@ export async function runDeviceWipe (ctx: ScenarioContext): Promise<ScenarioOutc
   const wave = await runRebootWave(ctx, {
     fraction: ctx.options.wipeFraction,
     afterKill: async (victims) => {
-      // The whole directory: identity, ticket, backoff state, device store and inbox.
-      for (const victim of victims) {
-        const dir = cluster.dataDir(victim.process)
-        await rm(dir, { recursive: true, force: true })
-        await mkdir(dir, { recursive: true })
-        erased.push(dir)
-      }
-      ctx.log.warn({ erased }, 'device data directories erased')
+      // Everything each victim keeps of its own: identity, ticket, backoff state, device store and
+      // inbox (a process's data directory, a container's volume); all victims in one call.
+      erased.push(...await wipeData(victims.map((v) => v.process), 'own'))
+      ctx.log.warn({ erased }, 'device data erased')
       watch = new RestoreWatch(ctx.observer, victims.flatMap((v) => v.peers), { startedAfterMs: Date.now() })
     },
     doneAt: (peer) => {

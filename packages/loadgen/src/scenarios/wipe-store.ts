@@ -1,15 +1,16 @@
 /**
  * `wipe --target store`: the Sidekick outage of October 2009. The server copy of every user's data
  * was destroyed; devices told to resync replaced their copy with the server's empty one. Here: the
- * login servers' shared store files are deleted while they run (what they commit in the next
- * moments goes to files nobody will open again), then every login server is SIGKILLed and
- * restarted on a new, empty store. Every device must notice the new storeId and push back what it
+ * login servers' shared store is erased while they run (the driver's wipeData 'shared': the
+ * process driver deletes the store's files, what they commit in the next moments going to files
+ * nobody will open again; the docker driver empties the store volume), then every login server
+ * is SIGKILLed and restarted on a new, empty store. Every device must notice the new storeId and push back what it
  * holds (docs/durability.md); the history check then finds every acknowledged write in both places.
  * Source: "Sidekick users lose data" (Microsoft/Danger, T-Mobile notices, 10-11 Oct 2009).
  */
-import { rm } from 'node:fs/promises'
 import { LoginServerHealth, sleep } from '@rebound/protocol'
 import { HEALTH_TIMEOUT_MS, LOGIN_SERVER_READY_TIMEOUT_MS } from '../cluster.js'
+import { capabilityOf } from '../driver/driver.js'
 import { getJson } from '../http.js'
 import { httpUrl } from '../layout.js'
 import { recoveryFigures } from '../recovery.js'
@@ -19,13 +20,12 @@ import { RECOVERY_CHECK_MS, WRITES_LEAD_MS } from './reboot-wave.js'
 import { RestoreWatch } from './restore-watch.js'
 import type { ScenarioContext, ScenarioOutcome } from './scenario.js'
 
-/** SQLite's files of one database in WAL mode. */
-export const STORE_FILE_SUFFIXES = ['', '-wal', '-shm'] as const
 /** From deleting the files to killing the login servers: writes acknowledged meanwhile are lost from the store. */
 export const STORE_DOWN_AFTER_MS = 2000
 
 export async function runStoreWipe (ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const { cluster, driver, options } = ctx
+  const wipeData = capabilityOf(driver, 'wipeData')
   const servers = cluster.byRole('login-server')
   const urls = servers.map((m) => httpUrl(m.ip))
   const storeIdBefore = await currentStoreId(urls, HEALTH_TIMEOUT_MS)
@@ -35,9 +35,8 @@ export async function runStoreWipe (ctx: ScenarioContext): Promise<ScenarioOutco
   const writesAtTrigger = ctx.burstWrites(clients)
   await sleep(WRITES_LEAD_MS, ctx.signal)
   const wipedAtMs = Date.now()
-  const erased = STORE_FILE_SUFFIXES.map((suffix) => `${cluster.storePath}${suffix}`)
-  await Promise.all(erased.map(async (path) => { await rm(path, { force: true }) }))
-  ctx.log.warn({ erased, storeIdBefore, writesAtTrigger }, 'store files deleted under the running login servers')
+  const erased = await wipeData(servers.map((m) => m.name), 'shared')
+  ctx.log.warn({ erased, storeIdBefore, writesAtTrigger }, 'store erased under the running login servers')
   await sleep(STORE_DOWN_AFTER_MS, ctx.signal)
   // Together, as a crashed storage tier takes every server with it; they re-create the store.
   await Promise.all(servers.map(async (m) => { await driver.restart(m.name) }))

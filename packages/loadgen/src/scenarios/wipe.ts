@@ -3,6 +3,7 @@
  * (issue 5, docs/durability.md). `--target store` deletes the login servers' shared store under
  * them (wipe-store.ts); `--target device` erases the data directories of a share of the peers
  * (wipe-device.ts). Either way the history check (no-lost-writes, every scenario's) decides.
+ * Both erase through the driver (ClusterDriver.wipeData), so they run on processes and containers.
  */
 import { LOGIN_SERVER_READY_TIMEOUT_MS } from '../cluster.js'
 import type { RunOptions } from '../options.js'
@@ -22,7 +23,8 @@ export const wipe: Scenario = {
   name: 'wipe',
   description: '--target store: delete the login servers\' store under them and restart them; --target device: erase a share of the peers\' data directories (kill, erase, restart); nothing acknowledged may be lost',
   run: async (ctx: ScenarioContext): Promise<ScenarioOutcome> => ctx.options.target === 'store' ? await runStoreWipe(ctx) : await runDeviceWipe(ctx),
-  objectives: wipeObjectives
+  objectives: wipeObjectives,
+  driverNeeds: () => ['wipeData']
 }
 
 /** The limit a scenario file may set (docs/scenarios.md); the others are counts or yes/no. */

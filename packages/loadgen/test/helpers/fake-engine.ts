@@ -3,6 +3,8 @@
  * of containers, with the engine's status codes (204 done, 304 already started, 409 not running)
  * and its event stream. Each kill and start takes `actionDelayMs`, so a test can tell requests
  * sent together from requests sent one after another; `maxInFlight` records how many overlapped.
+ * Created containers (a wipe's helpers) run no command: started, they exit with `helperExitCode`
+ * (or never, with `helperHangs`), and `helpers` records how each was created.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -19,7 +21,21 @@ export interface FakeContainer {
   paused: boolean
   pid: number
   exitCode: number
+  /** Created with a TTY: its log is served raw, else multiplexed in 8-byte-header frames. */
+  tty: boolean
+  /** What the container wrote, in order (GET /containers/{id}/logs). */
+  output: Array<{ stream: 'stdout' | 'stderr', text: string }>
+  image: string
+  mounts: Array<{ Type: string, Name?: string, Source: string, Destination: string, RW: boolean }>
+  /** Set for a container made through POST /containers/create: what it was created with. */
+  created?: Record<string, unknown>
+  /** On the project's network (POST /networks/{id}/disconnect and connect change it). */
+  connected: boolean
+  aliases: string[]
 }
+
+/** The one network every fake container is on. */
+export const FAKE_NETWORK_ID = 'net-rebound'
 
 const SIGNAL_EXIT: Record<string, number> = { SIGKILL: 137, SIGTERM: 143 }
 
@@ -29,16 +45,23 @@ export class FakeEngine {
   readonly calls: string[] = []
   maxInFlight = 0
   actionDelayMs = 50
+  helperExitCode = 0
+  helperHangs = false
+  /** Every network connect, as "<container> <ip> <aliases,...>". */
+  readonly connects: string[] = []
+  /** Every container created through the API, as created (it is removed from `containers` on DELETE). */
+  readonly helpers: FakeContainer[] = []
   socketPath = ''
   private inFlight = 0
   private nextPid = 1000
   private nextIp = 100
+  private nextHelper = 1
   private server: Server | undefined
   private dir = ''
   private readonly listeners = new Set<ServerResponse>()
 
   add (c: Partial<FakeContainer> & { id: string, labels: Record<string, string> }): FakeContainer {
-    const container: FakeContainer = { name: `/${c.id}`, hostname: c.id.slice(0, 12), ip: this.ip(), running: true, paused: false, pid: this.nextPid++, exitCode: 0, ...c }
+    const container: FakeContainer = { name: `/${c.id}`, hostname: c.id.slice(0, 12), ip: this.ip(), running: true, paused: false, pid: this.nextPid++, exitCode: 0, tty: false, output: [], image: 'sha256:rebound', mounts: [], connected: true, aliases: [c.id.slice(0, 12)], ...c }
     this.containers.set(container.id, container)
     return container
   }
@@ -101,7 +124,24 @@ export class FakeEngine {
       this.json(res, 200, list.map((c) => ({ Id: c.id, Names: [c.name], Labels: c.labels, State: c.running ? 'running' : 'exited' })))
       return
     }
-    const match = /^\/containers\/([^/]+)\/(json|kill|start|pause|unpause|wait)$/.exec(url.pathname)
+    if (req.method === 'POST' && url.pathname === '/containers/create') {
+      const body = JSON.parse(await readAll(req)) as Record<string, unknown>
+      const helper = this.add({ id: `helper-${this.nextHelper++}`, labels: (body.Labels ?? {}) as Record<string, string>, running: false, created: body })
+      this.helpers.push(helper)
+      this.json(res, 201, { Id: helper.id })
+      return
+    }
+    const network = req.method === 'POST' ? /^\/networks\/([^/]+)\/(connect|disconnect)$/.exec(url.pathname) : null
+    if (network !== null) {
+      this.network(network[1] ?? '', network[2] ?? '', JSON.parse(await readAll(req)) as NetworkBody, res)
+      return
+    }
+    const removal = req.method === 'DELETE' ? /^\/containers\/([^/]+)$/.exec(url.pathname) : null
+    if (removal !== null) {
+      const existed = this.containers.delete(decodeURIComponent(removal[1] ?? ''))
+      return existed ? this.empty(res, 204) : this.json(res, 404, { message: 'No such container' })
+    }
+    const match = /^\/containers\/([^/]+)\/(json|kill|start|pause|unpause|wait|logs)$/.exec(url.pathname)
     const c = match === null ? undefined : this.containers.get(decodeURIComponent(match[1] ?? ''))
     if (match === null || c === undefined) {
       this.json(res, 404, { message: 'No such container' })
@@ -121,11 +161,27 @@ export class FakeEngine {
     if (verb === 'json') {
       this.json(res, 200, {
         Id: c.id,
+        Image: c.image,
+        Mounts: c.mounts,
         Name: c.name,
         State: { Status: c.paused ? 'paused' : (c.running ? 'running' : 'exited'), Running: c.running, Paused: c.paused, Pid: c.running ? c.pid : 0, ExitCode: c.exitCode },
-        Config: { Hostname: c.hostname, Labels: c.labels },
-        NetworkSettings: { Networks: { rebound_rebound: { IPAddress: c.running ? c.ip : '' } } }
+        Config: { Hostname: c.hostname, Labels: c.labels, Tty: c.tty },
+        NetworkSettings: { Networks: c.connected ? { rebound_rebound: { IPAddress: c.running ? c.ip : '', NetworkID: FAKE_NETWORK_ID, Aliases: c.aliases } } : {} }
       })
+    } else if (verb === 'logs') {
+      res.writeHead(200, { 'content-type': c.tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' })
+      // Header and payload as separate writes, as the engine flushes them.
+      for (const { stream, text } of c.output) {
+        const payload = Buffer.from(text)
+        if (!c.tty) {
+          const header = Buffer.alloc(8)
+          header.writeUInt8(stream === 'stdout' ? 1 : 2, 0)
+          header.writeUInt32BE(payload.length, 4)
+          res.write(header)
+        }
+        res.write(payload)
+      }
+      res.end()
     } else if (verb === 'kill') {
       if (!c.running) return this.json(res, 409, { message: 'is not running' })
       await delay()
@@ -143,6 +199,7 @@ export class FakeEngine {
       Object.assign(c, { running: true, pid: this.nextPid++, ip: this.ip(), exitCode: 0 })
       this.emit(c, 'start')
       this.empty(res, 204)
+      if (c.created !== undefined && !this.helperHangs) Object.assign(c, { running: false, exitCode: this.helperExitCode })
     } else if (verb === 'pause' || verb === 'unpause') {
       if (!c.running || c.paused === (verb === 'pause')) return this.json(res, 409, { message: `cannot ${verb}` })
       c.paused = verb === 'pause'
@@ -155,6 +212,23 @@ export class FakeEngine {
     }
   }
 
+  /** As the engine: disconnect needs Force for nothing here; connect at a taken address is refused. */
+  private network (id: string, verb: string, body: NetworkBody, res: ServerResponse): void {
+    const c = this.containers.get(body.Container)
+    if (id !== FAKE_NETWORK_ID || c === undefined) return this.json(res, 404, { message: 'No such network or container' })
+    if (verb === 'disconnect') {
+      if (!c.connected || body.Force !== true) return this.json(res, 400, { message: 'not connected, or not forced' })
+      c.connected = false
+      return this.json(res, 200, {})
+    }
+    if (c.connected) return this.json(res, 403, { message: 'already connected' })
+    const ip = body.EndpointConfig?.IPAMConfig?.IPv4Address ?? this.ip()
+    if ([...this.containers.values()].some((other) => other.connected && other.ip === ip)) return this.json(res, 403, { message: 'Address already in use' })
+    Object.assign(c, { connected: true, ip, aliases: body.EndpointConfig?.Aliases ?? [] })
+    this.connects.push(`${c.id} ${ip} ${c.aliases.join(',')}`)
+    this.json(res, 200, {})
+  }
+
   private json (res: ServerResponse, status: number, body: unknown): void {
     res.writeHead(status, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
@@ -164,4 +238,16 @@ export class FakeEngine {
     res.writeHead(status)
     res.end()
   }
+}
+
+interface NetworkBody {
+  Container: string
+  Force?: boolean
+  EndpointConfig?: { IPAMConfig?: { IPv4Address?: string }, Aliases?: string[] }
+}
+
+async function readAll (req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of req) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8')
 }

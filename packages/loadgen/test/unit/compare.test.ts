@@ -1,10 +1,13 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { compareRows, formatCompare } from '../../src/compare.js'
 import { loginsOfferedSince, meanAttempts } from '../../src/recovery.js'
 import type { Report } from '../../src/report.js'
 import { derivePassword } from '../../src/users.js'
 import { CompareOptionsSchema, RunOptionsSchema } from '../../src/options.js'
+import { rebound, tempDir } from '../helpers/cli.js'
 
 function report (over: Partial<Report>, recovery: Partial<Report['recovery']> = {}): Report {
   return {
@@ -63,4 +66,12 @@ test('profiles: run takes --profile (default defended), compare has none; passwo
   assert.equal('profile' in CompareOptionsSchema.parse({}), false)
   // Pinned in packages/node/test/swarm-units.test.ts too (swarmPassword): the two must agree.
   assert.equal(derivePassword(7, 'u000001'), '2tfQn76DHhEBFv_UaWuPBoIC')
+})
+
+test('compare --driver docker is refused before anything runs (exit 2), saying why', (t) => {
+  const out = join(tempDir(t, 'rebound-compare-docker-'), 'cmp')
+  const result = rebound('compare', 'patch-tuesday', '--driver', 'docker', '--engine-socket', '/nonexistent.sock', '--out', out)
+  assert.equal(result.status, 2, result.stderr)
+  assert.match(result.stderr, /profile is fixed in each container's environment/)
+  assert.equal(existsSync(out), false)
 })

@@ -1,28 +1,24 @@
 import { test, beforeEach, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { pino } from 'pino'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ReboundError } from '@rebound/protocol'
-import { attachDockerDriver, type DockerDriver } from '../../src/driver/docker-driver.js'
+import type { DockerDriver } from '../../src/driver/docker-driver.js'
 import { createEngineApi } from '../../src/driver/engine-api.js'
 import { waitFor } from '../../src/wait.js'
+import { attachFake, composeLabels } from '../helpers/docker-fixture.js'
 import { FakeEngine } from '../helpers/fake-engine.js'
 
-const log = pino({ level: 'silent' })
 const signal = new AbortController().signal
 const PEERS = 10
 const WAIT_MS = 5000
 
 let engine: FakeEngine
 let driver: DockerDriver | undefined
+let logsDir: string
 
-function labels (service: string, role: string | undefined, number = 1, project = 'rebound'): Record<string, string> {
-  return {
-    'com.docker.compose.project': project,
-    'com.docker.compose.service': service,
-    'com.docker.compose.container-number': String(number),
-    ...(role === undefined ? {} : { 'io.rebound.role': role })
-  }
-}
+const labels = composeLabels
 
 beforeEach(async () => {
   engine = new FakeEngine()
@@ -33,16 +29,18 @@ beforeEach(async () => {
   engine.add({ id: 'c-keys', labels: labels('keys', undefined), running: false })
   engine.add({ id: 'c-other', labels: labels('peer', 'peer', 1, 'other') })
   await engine.start()
+  logsDir = await mkdtemp(join(tmpdir(), 'rebound-docker-logs-'))
 })
 
 afterEach(async () => {
   await driver?.stopAll()
   driver = undefined
   await engine.stop()
+  await rm(logsDir, { recursive: true, force: true })
 })
 
 async function attach (): Promise<DockerDriver> {
-  driver = await attachDockerDriver({ engine: createEngineApi({ socketPath: engine.socketPath }), project: 'rebound' }, log)
+  driver = await attachFake(engine, { logsDir })
   return driver
 }
 
@@ -140,6 +138,24 @@ test('stopAll leaves the project as found: what was killed is started, what was 
   await d.stopAll()
   await assert.rejects(d.restart('peer-4'), (err: unknown) => err instanceof ReboundError && err.code === 'CLOSED')
   driver = undefined
+})
+
+test('stopAll copies each member\'s log to logPath: stdout and stderr demultiplexed, a TTY container\'s raw', async () => {
+  const d = await attach()
+  // Frames of odd sizes, stderr between stdout, and one payload larger than any read chunk.
+  const big = 'x'.repeat(200_000) + '\n'
+  engine.get('c-peer-1').output = [{ stream: 'stdout', text: 'one\n' }, { stream: 'stderr', text: 'two\n' }, { stream: 'stdout', text: big }, { stream: 'stdout', text: 'end\n' }]
+  const tty = engine.get('c-login-1')
+  tty.tty = true
+  tty.output = [{ stream: 'stdout', text: 'raw \u0001\u0000 bytes\n' }]
+  assert.equal(d.logPath('peer-1'), join(logsDir, 'peer-1.log'))
+  await d.stopAll()
+  driver = undefined
+  assert.equal(await readFile(join(logsDir, 'peer-1.log'), 'utf8'), `one\ntwo\n${big}end\n`)
+  assert.equal(await readFile(join(logsDir, 'login-1.log'), 'utf8'), 'raw \u0001\u0000 bytes\n')
+  // Every member has its file (empty when it wrote nothing); non-members have none.
+  assert.equal(await readFile(join(logsDir, 'peer-10.log'), 'utf8'), '')
+  await assert.rejects(readFile(join(logsDir, 'keys.log'), 'utf8'))
 })
 
 test('an engine that is not there fails with UNAVAILABLE', async () => {

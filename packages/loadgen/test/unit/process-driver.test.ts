@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
@@ -100,6 +100,37 @@ test('process driver: stopAll escalates to SIGKILL for a process that ignores SI
     assert.equal(driver.unexpectedExits().length, 0)
   } finally {
     driver.killAllNow()
+    await rm(dir, { recursive: true, force: true })
+  }
+})
+
+test('process driver: wipeData erases a stopped process\'s --data-dir (own) and the login servers\' --store files (shared)', async () => {
+  const { dir, bins } = await setup(SLEEPER, SLEEPER)
+  const driver = createProcessDriver({ logsDir: join(dir, 'logs'), bins, baseEnv: { PATH: process.env.PATH } }, log)
+  const data = join(dir, 'data-p')
+  const store = join(dir, 'store.sqlite')
+  try {
+    await mkdir(data, { recursive: true })
+    await writeFile(join(data, 'identity.key'), 'secret')
+    for (const suffix of ['', '-wal', '-shm']) await writeFile(`${store}${suffix}`, 'rows')
+    await writeFile(join(dir, 'cluster-key.pem'), 'kept')
+    await driver.start({ ...spec('p', 'node'), args: ['--data-dir', data] })
+    await driver.start({ ...spec('l1', 'bootstrap'), args: ['--data-dir', join(dir, 'l1'), '--store', store] })
+    await driver.start({ ...spec('l2', 'bootstrap'), args: ['--data-dir', join(dir, 'l2'), '--store', store] })
+    // Own data only once the process is down.
+    await assert.rejects(driver.wipeData?.(['p'], 'own') ?? Promise.resolve(), /running process: p/)
+    assert.equal(await readFile(join(data, 'identity.key'), 'utf8'), 'secret')
+    await driver.kill('p', 'SIGKILL')
+    assert.deepEqual(await driver.wipeData?.(['p'], 'own'), [data])
+    assert.deepEqual(await readdir(data), [])
+    // The store under the running servers, each file once though both name it.
+    assert.deepEqual(await driver.wipeData?.(['l1', 'l2'], 'shared'), [store, `${store}-wal`, `${store}-shm`])
+    assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('store')), [])
+    assert.equal(await readFile(join(dir, 'cluster-key.pem'), 'utf8'), 'kept')
+    assert.equal(driver.isRunning('l1'), true)
+    await assert.rejects(driver.wipeData?.(['p'], 'shared') ?? Promise.resolve(), /without --store/)
+  } finally {
+    await driver.stopAll()
     await rm(dir, { recursive: true, force: true })
   }
 })
