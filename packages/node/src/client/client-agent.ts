@@ -236,14 +236,16 @@ export class ClientAgent {
     let viaLoginServer = true
     if (!this.defended || !ticketOk) {
       await this.doLogin()
-    } else if (this.staleList || this.validSupernodes(now).length === 0) {
+    } else if (this.staleList || this.preferredSupernodes(now).length === 0) {
       await this.doRenew()
     } else {
       viaLoginServer = false
     }
     const ticket = this.saved.ticket
     if (ticket === null) throw new ReboundError('INTERNAL', 'no ticket after login')
-    const session = await this.attachAny(ticket, this.validSupernodes(this.deps.now()))
+    // Every one we know avoided even after asking a login server: trying them beats waiting.
+    const preferred = this.preferredSupernodes(this.deps.now())
+    const session = await this.attachAny(ticket, preferred.length > 0 ? preferred : this.validSupernodes(this.deps.now()))
     if (viaLoginServer) void this.login.hangUp()
     if (!viaLoginServer) {
       this.deps.metrics.counters.resumes++
@@ -297,17 +299,19 @@ export class ClientAgent {
     this.deps.onTicket?.()
   }
 
-  /**
-   * Cached supernodes whose certificate verifies; never this peer itself (an elected supernode is
-   * also a client), nor one that recently went silent under us or timed out, unless no other is
-   * left (then trying it beats waiting).
-   */
+  /** Cached supernodes whose certificate verifies; never this peer itself (an elected supernode is also a client). */
   private validSupernodes (now: number): SupernodeEntry[] {
     const self = this.deps.node.peerId.toString()
+    return verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now).filter((e) => e.peerId !== self)
+  }
+
+  /**
+   * Valid ones that did not recently go silent under us or time out. None left: the caller asks a
+   * login server for a fresh list before falling back to the avoided ones.
+   */
+  private preferredSupernodes (now: number): SupernodeEntry[] {
     for (const [id, untilMs] of this.avoided) if (untilMs <= now) this.avoided.delete(id)
-    const valid = verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now).filter((e) => e.peerId !== self)
-    const preferred = valid.filter((e) => !this.avoided.has(e.peerId))
-    return preferred.length > 0 ? preferred : valid
+    return this.validSupernodes(now).filter((e) => !this.avoided.has(e.peerId))
   }
 
   private avoid (supernode: string, forMs = AVOID_SILENT_MS): void {
