@@ -10,3 +10,16 @@ export async function mapBounded<T, R> (items: readonly T[], limit: number, fn: 
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   return results
 }
+
+/**
+ * Set `key` to `value` as the map's newest entry (a Map iterates in insertion order), then drop
+ * the oldest entries beyond `max`: the bounded memory of suspects, avoided peers, caches.
+ */
+export function setNewest<K, V> (map: Map<K, V>, key: K, value: V, max: number): void {
+  map.delete(key)
+  map.set(key, value)
+  for (const oldest of map.keys()) {
+    if (map.size <= max) break
+    map.delete(oldest)
+  }
+}

@@ -11,7 +11,7 @@
  */
 import type { KeyObject } from 'node:crypto'
 import {
-  ReboundError, SESSION_PING_INTERVAL_MS, describeError, peekSlot, peekTicket, sleep,
+  ReboundError, SESSION_PING_INTERVAL_MS, describeError, peekSlot, peekTicket, setNewest, sleep,
   type ChatMessage, type Logger, type NodeState, type Profile, type SupernodeEntry
 } from '@rebound/protocol'
 import type { PeerNode } from '../libp2p.js'
@@ -316,12 +316,7 @@ export class ClientAgent {
 
   private avoid (supernode: string, forMs = AVOID_SILENT_MS): void {
     const untilMs = Math.max(this.avoided.get(supernode) ?? 0, this.deps.now() + forMs)
-    this.avoided.delete(supernode)
-    this.avoided.set(supernode, untilMs)
-    if (this.avoided.size > MAX_AVOIDED) {
-      const oldest = this.avoided.keys().next().value
-      if (oldest !== undefined) this.avoided.delete(oldest)
-    }
+    setNewest(this.avoided, supernode, untilMs, MAX_AVOIDED)
   }
 
   private async attachAny (ticket: string, candidates: SupernodeEntry[]): Promise<ClientSession> {

@@ -11,6 +11,8 @@
  * and is cleared.
  */
 
+import { setNewest } from '@rebound/protocol'
+
 /** Longer than the registry's heartbeat timeout (6 s), so its list has dropped the dead one by then. */
 export const SUSPECT_MS = 10_000
 /** Suspects remembered at most; the oldest are forgotten first (each expires anyway). */
@@ -48,13 +50,7 @@ export class SupernodeLiveness {
 
   /** Its connection closed at `nowMs`. */
   suspect (peerId: string, nowMs: number): void {
-    this.suspects.delete(peerId)
-    this.suspects.set(peerId, { sinceMs: nowMs, untilMs: nowMs + this.suspectMs })
-    while (this.suspects.size > MAX_SUSPECTS) {
-      const oldest = this.suspects.keys().next().value
-      if (oldest === undefined) break
-      this.suspects.delete(oldest)
-    }
+    setNewest(this.suspects, peerId, { sinceMs: nowMs, untilMs: nowMs + this.suspectMs }, MAX_SUSPECTS)
   }
 
   /** It connected again: alive. True when it was a suspect. */
@@ -70,12 +66,7 @@ export class SupernodeLiveness {
     const byAccuser = this.accusations.get(accused) ?? new Map<string, number>()
     for (const [who, atMs] of byAccuser) if (nowMs - atMs > ACCUSATION_WINDOW_MS) byAccuser.delete(who)
     byAccuser.set(accuser, nowMs)
-    this.accusations.delete(accused)
-    this.accusations.set(accused, byAccuser)
-    if (this.accusations.size > MAX_SUSPECTS) {
-      const oldest = this.accusations.keys().next().value
-      if (oldest !== undefined) this.accusations.delete(oldest)
-    }
+    setNewest(this.accusations, accused, byAccuser, MAX_SUSPECTS)
     return byAccuser.size >= ACCUSERS_NEEDED
   }
 
@@ -85,12 +76,7 @@ export class SupernodeLiveness {
     if (suspicion === undefined || nowMs - suspicion.sinceMs < REFUTE_AFTER_MS) return false
     const lastMs = this.refutedAtMs.get(peerId)
     if (lastMs !== undefined && nowMs - lastMs < REFUTE_COOLDOWN_MS) return false
-    this.refutedAtMs.delete(peerId)
-    this.refutedAtMs.set(peerId, nowMs)
-    if (this.refutedAtMs.size > MAX_SUSPECTS) {
-      const oldest = this.refutedAtMs.keys().next().value
-      if (oldest !== undefined) this.refutedAtMs.delete(oldest)
-    }
+    setNewest(this.refutedAtMs, peerId, nowMs, MAX_SUSPECTS)
     return this.suspects.delete(peerId)
   }
 

@@ -22,7 +22,7 @@ import type { Connection } from '@libp2p/interface'
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import {
-  MAX_SUPERNODE_LIST, MEMBERSHIP_TOPIC, MembershipNotice, decodeFrame, describeError, encodeFrame, verifyCertificate,
+  MAX_SUPERNODE_LIST, MEMBERSHIP_TOPIC, MembershipNotice, decodeFrame, describeError, encodeFrame, setNewest, verifyCertificate,
   type Logger, type SupernodeEntry
 } from '@rebound/protocol'
 
@@ -157,13 +157,8 @@ export class MembershipGossip {
     const nowMs = this.deps.now()
     const expiresAtMs = this.trusted.get(key)
     if (expiresAtMs !== undefined && expiresAtMs > nowMs) return
-    this.trusted.delete(key)
     const payload = verifyCertificate(certificate, this.deps.clusterKey, { peerId: signer, nowMs })
-    this.trusted.set(key, payload.expiresAtMs)
-    if (this.trusted.size > MAX_TRUSTED_CERTIFICATES) {
-      const oldest = this.trusted.keys().next().value
-      if (oldest !== undefined) this.trusted.delete(oldest)
-    }
+    setNewest(this.trusted, key, payload.expiresAtMs, MAX_TRUSTED_CERTIFICATES)
   }
 
   private readonly onMessage = (evt: CustomEvent<Message>): void => {

@@ -3,6 +3,8 @@
  * user's session. Owners are chosen by rendezvous hashing over the live supernodes, with
  * PRESENCE_REPLICAS copies; the newest record (by attach time) wins.
  */
+import { setNewest } from '@rebound/protocol'
+
 export const PRESENCE_REPLICAS = 3
 /** Records held at most; beyond it the oldest are evicted (re-published on the next change). */
 export const MAX_PRESENCE_RECORDS = 200_000
@@ -24,12 +26,7 @@ export class PresenceDirectory {
   put (record: PresenceRecord): void {
     const existing = this.records.get(record.user)
     if (existing !== undefined && existing.sinceMs > record.sinceMs) return
-    this.records.delete(record.user)
-    this.records.set(record.user, record)
-    if (this.records.size > MAX_PRESENCE_RECORDS) {
-      const oldest = this.records.keys().next().value
-      if (oldest !== undefined) this.records.delete(oldest)
-    }
+    setNewest(this.records, record.user, record, MAX_PRESENCE_RECORDS)
   }
 
   /** Remove the user's record only if it still points at `supernode` (a newer one may exist). */
