@@ -62,6 +62,8 @@ export interface ClientAgentDeps {
   onAttached?: () => void
 }
 
+interface Candidates { valid: SupernodeEntry[], preferred: SupernodeEntry[] }
+
 export interface ClientAgentInit {
   user: string
   password: string
@@ -234,18 +236,23 @@ export class ClientAgent {
     const now = this.deps.now()
     const ticketOk = this.saved.ticket !== null && (this.saved.ticketExpiresAtMs ?? 0) - now > TICKET_REFRESH_MARGIN_MS
     let viaLoginServer = true
+    let choice: Candidates | undefined
     if (!this.defended || !ticketOk) {
       await this.doLogin()
-    } else if (this.staleList || this.preferredSupernodes(now).length === 0) {
-      await this.doRenew()
     } else {
-      viaLoginServer = false
+      const cached = this.candidates(now)
+      if (this.staleList || cached.preferred.length === 0) {
+        await this.doRenew()
+      } else {
+        viaLoginServer = false
+        choice = cached
+      }
     }
     const ticket = this.saved.ticket
     if (ticket === null) throw new ReboundError('INTERNAL', 'no ticket after login')
+    choice ??= this.candidates(this.deps.now())
     // Every one we know avoided even after asking a login server: trying them beats waiting.
-    const preferred = this.preferredSupernodes(this.deps.now())
-    const session = await this.attachAny(ticket, preferred.length > 0 ? preferred : this.validSupernodes(this.deps.now()))
+    const session = await this.attachAny(ticket, choice.preferred.length > 0 ? choice.preferred : choice.valid)
     if (viaLoginServer) void this.login.hangUp()
     if (!viaLoginServer) {
       this.deps.metrics.counters.resumes++
@@ -299,19 +306,17 @@ export class ClientAgent {
     this.deps.onTicket?.()
   }
 
-  /** Cached supernodes whose certificate verifies; never this peer itself (an elected supernode is also a client). */
-  private validSupernodes (now: number): SupernodeEntry[] {
-    const self = this.deps.node.peerId.toString()
-    return verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now).filter((e) => e.peerId !== self)
-  }
-
   /**
-   * Valid ones that did not recently go silent under us or time out. None left: the caller asks a
-   * login server for a fresh list before falling back to the avoided ones.
+   * The cached supernodes whose certificate verifies, never this peer itself (an elected supernode
+   * is also a client), and among them the preferred: those that did not recently go silent under us
+   * or time out. No preferred one left: the caller asks a login server for a fresh list before
+   * falling back to the avoided ones. One signature check per entry per attempt.
    */
-  private preferredSupernodes (now: number): SupernodeEntry[] {
+  private candidates (now: number): Candidates {
+    const self = this.deps.node.peerId.toString()
     for (const [id, untilMs] of this.avoided) if (untilMs <= now) this.avoided.delete(id)
-    return this.validSupernodes(now).filter((e) => !this.avoided.has(e.peerId))
+    const valid = verifiedSupernodes(this.saved.supernodes, this.deps.clusterKey, now).filter((e) => e.peerId !== self)
+    return { valid, preferred: valid.filter((e) => !this.avoided.has(e.peerId)) }
   }
 
   private avoid (supernode: string, forMs = AVOID_SILENT_MS): void {

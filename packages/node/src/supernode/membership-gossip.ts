@@ -57,6 +57,11 @@ export class MembershipGossip {
   private readonly introduced = new WeakSet<Connection>()
   /** certificate + signer -> its expiry: one signature check per certificate, not per announcement. */
   private readonly trusted = new Map<string, number>()
+  /**
+   * What validate() decoded, for the 'message' event that follows: gossipsub hands both the same
+   * message object, so a notice is decoded once. Weak: a message rejected or never delivered goes.
+   */
+  private readonly accepted = new WeakMap<Message, MembershipNotice>()
 
   constructor (private readonly deps: MembershipGossipDeps) {}
 
@@ -132,7 +137,9 @@ export class MembershipGossip {
   private validate (message: Message): TopicValidatorResult {
     const notice = this.verified(message)
     this.deps.count(notice?.type ?? 'unknown', notice === undefined ? 'rejected' : 'accepted')
-    return notice === undefined ? TopicValidatorResult.Reject : TopicValidatorResult.Accept
+    if (notice === undefined) return TopicValidatorResult.Reject
+    this.accepted.set(message, notice)
+    return TopicValidatorResult.Accept
   }
 
   /** The notice, if signed by a peer whose supernode certificate it carries; undefined otherwise. */
@@ -165,10 +172,9 @@ export class MembershipGossip {
     const message = evt.detail
     if (message.topic !== MEMBERSHIP_TOPIC || message.type !== 'signed') return
     const from = message.from.toString()
-    if (from === this.deps.self) return
-    // Validated already (validate() above); decoding again is cheaper than keeping a side table.
-    let notice: MembershipNotice
-    try { notice = decodeFrame(MembershipNotice, message.data) } catch { return }
+    const notice = this.accepted.get(message)
+    this.accepted.delete(message)
+    if (from === this.deps.self || notice === undefined) return
     if (notice.type === 'suspect') {
       this.deps.onGone(notice.supernode, from, 'suspected')
       return
