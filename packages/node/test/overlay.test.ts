@@ -21,7 +21,7 @@ const NET = '127.99'
 const BOOTSTRAP_BIN = fileURLToPath(new URL('../../../bootstrap/dist/src/main.js', import.meta.url))
 const OPERATOR_TOKEN = 'operator-secret-1'
 const key = generateClusterKey()
-const log = createLogger({ service: 'test', level: 'silent' })
+const log = createLogger({ service: 'test', level: (process.env.TEST_LOG ?? 'silent') as 'silent' })
 let dir: string
 let loginServer: ChildProcess
 let loginAddr: string
@@ -41,7 +41,7 @@ async function startPeer (name: string, ip: string, extra: Record<string, unknow
   const config = NodeConfigSchema.parse({
     listen: ip, dataDir: join(dir, name), clusterPubkey: publicKeyToBase64(key.publicKey), loginServers: loginAddr, heartbeatMs: 500, ...extra
   })
-  const peer = new Peer(config, { log })
+  const peer = new Peer(config, { log: log.child({ peer: name }) })
   await peer.start()
   peers.push(peer)
   return peer

@@ -65,7 +65,12 @@ export const ErrorReply = z.strictObject({
   retryAfterMs: z.number().int().nonnegative().max(3600_000).optional(),
   /** A signed place in the login server's waiting room (see slot.ts). */
   slot: Token.optional(),
-  redirect: SupernodeList.optional()
+  redirect: SupernodeList.optional(),
+  /**
+   * A FULL that is only a balance redirect (node supernode/balance.ts): the supernode has room, and
+   * takes the client if it comes back as `redirected` after the less loaded ones refused it.
+   */
+  balance: z.literal(true).optional()
 })
 export type ErrorReply = z.infer<typeof ErrorReply>
 

@@ -60,11 +60,17 @@ export async function attachRound (ticket: string, candidates: SupernodeEntry[],
   const tried = new Set<string>()
   /** Entries a supernode sent us to: the attach says so (no second balance redirect there). */
   const offeredIds = new Set<string>()
+  /**
+   * Supernodes that refused only to balance the load (they have room): tried once more, after the
+   * ones they named, as `redirected`, so that a less loaded supernode that cannot take us either
+   * (out of join tokens) does not cost a join-schedule wait.
+   */
+  const roomLeft = new Set<string>()
   let redirects = 0
   let lastError: unknown
   let unreachableOnly = true
   for (let entry = queue.shift(); entry !== undefined; entry = queue.shift()) {
-    if (tried.has(entry.peerId)) continue
+    if (tried.has(entry.peerId) && !roomLeft.delete(entry.peerId)) continue
     tried.add(entry.peerId)
     try {
       const dialTimeoutMs = deps.quickDials === true ? QUICK_DIAL_TIMEOUT_MS : ATTACH_TIMEOUT_MS
@@ -79,6 +85,11 @@ export async function attachRound (ticket: string, candidates: SupernodeEntry[],
       // A refused ticket will be refused everywhere: the caller gets a new one.
       if (TICKET_CODES.has(code)) throw err
       if (code === 'TIMEOUT') deps.onTimeout?.(entry.peerId)
+      if ((err as ReboundError).meta?.balance === true && !offeredIds.has(entry.peerId)) {
+        roomLeft.add(entry.peerId)
+        offeredIds.add(entry.peerId)
+        queue.push(entry)
+      }
       // A full or overloaded supernode names less loaded ones: try those next (bounded).
       const offered = (err as ReboundError).meta?.redirect
       // Full and knowing no one with room: the list may be what is stale (a supernode elected

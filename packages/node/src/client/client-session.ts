@@ -95,7 +95,7 @@ export class ClientSession {
       if (reply.type === 'error') {
         // An OVERLOADED join refusal's retryAfterMs is a place in the supernode's join schedule.
         const scheduled = reply.code === 'OVERLOADED' && reply.retryAfterMs !== undefined
-        throw new ReboundError(reply.code, reply.message, { retryAfterMs: reply.retryAfterMs, redirect: reply.redirect, scheduled })
+        throw new ReboundError(reply.code, reply.message, { retryAfterMs: reply.retryAfterMs, redirect: reply.redirect, scheduled, balance: reply.balance === true })
       }
       if (reply.type !== 'attached') throw new ReboundError('BAD_REQUEST', `expected attached, got ${reply.type}`)
       // We dialled /p2p/<entry.peerId>, so Noise has authenticated that peer: its certificate must name it.

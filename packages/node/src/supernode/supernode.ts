@@ -377,7 +377,7 @@ export class Supernode {
       }
       // Well above the live set's mean load while another is below it: send it there (balance.ts).
       if (replaced === undefined && first.redirected !== true && shouldSendOn({ clients: this.sessions.size, capacity: this.init.capacity, others: this.others() })) {
-        throw new ReboundError('FULL', 'supernode above the mean load: try a less loaded one', { redirect: this.redirects() })
+        throw new ReboundError('FULL', 'supernode above the mean load: try a less loaded one', { redirect: this.redirects(), balance: true })
       }
       // Under a join storm, shed and redirect rather than fall over (Skype 2010: never self-terminate).
       if (!this.joins.tryTake()) {
@@ -393,6 +393,7 @@ export class Supernode {
       const reply = errorReply(err)
       const redirect = (err as ReboundError).meta?.redirect
       if (Array.isArray(redirect)) reply.redirect = redirect as SupernodeEntry[]
+      if ((err as ReboundError).meta?.balance === true) reply.balance = true
       this.deps.log.info({ remote, code: reply.code, err: describeError(err) }, 'attach refused')
       await framed.write(reply, { signal: AbortSignal.timeout(1000) }).catch(() => {})
       await framed.close()
