@@ -36,7 +36,7 @@ export const AVOID_SILENT_MS = 30_000
  * A supernode an attach to which timed out is left out this long: a frozen one accepts TCP but
  * never finishes the handshake, and the registry's list (what a renewal returns) still names it
  * for up to 6 s; without this, an orphan of a freeze could draw another frozen supernode twice
- * (measured: 1 s quick dial, renewal, 5 s dial to the same one: re-homed after 6.9 s).
+ * (measured: a dial to it, renewal, a 5 s dial to the same one: re-homed after 6.9 s).
  */
 export const AVOID_UNREACHABLE_MS = 10_000
 /** Avoided supernodes remembered at most (each expires anyway). */
@@ -87,7 +87,7 @@ export class ClientAgent {
   private staleList = false
   /** Supernodes that went silent under us or timed out, until when to leave them out. */
   private readonly avoided = new Map<string, number>()
-  /** The last session ended in silence: the next attach round cuts its dials short (attach-round.ts). */
+  /** The last session ended in silence: the next attach round hedges its dials (hedged-dial.ts). */
   private afterSilence = false
 
   constructor (private readonly init: ClientAgentInit, private readonly deps: ClientAgentDeps) {
@@ -328,11 +328,11 @@ export class ClientAgent {
     this.state = 'attaching'
     let attached: Attached
     try {
-      const quickDials = this.afterSilence
+      const hedgeDials = this.afterSilence
       this.afterSilence = false
       attached = await attachRound(ticket, candidates, {
         ...this.deps,
-        quickDials,
+        hedgeDials,
         onDeliver: (m) => { this.onDeliver(m) },
         onTimeout: (peerId) => { this.avoid(peerId, AVOID_UNREACHABLE_MS) }
       })

@@ -17,14 +17,6 @@ import { WATCH_INTERVAL_MS, isSilent } from './silence-watch.js'
 /** Sends awaiting their result on one session; beyond this a send is refused with BUSY. */
 export const MAX_PENDING_SENDS = 256
 export const ATTACH_TIMEOUT_MS = 5000
-/**
- * The dials of the round right after a supernode went silent: a handshake on loopback or a LAN
- * takes milliseconds, so one not done in this long is most likely another frozen supernode, and
- * the next choice is tried. Only that round: on a saturated machine a slow handshake is not a
- * dead one, and cutting every first dial short (tried: 1000 clients, 30% of supernodes killed)
- * abandoned thousands of handshakes that had already cost the supernodes their CPU.
- */
-export const QUICK_DIAL_TIMEOUT_MS = 1000
 
 export interface SendOutcome {
   ok: boolean
@@ -42,6 +34,17 @@ interface Pending {
 }
 
 export type DeliveryHandler = (message: ChatMessage) => void
+
+export interface AttachInit {
+  ticket: string
+  clusterKey: KeyObject
+  onDeliver: DeliveryHandler
+  log: Logger
+  /** Sent here by another supernode's REDIRECT (no second balance redirect). */
+  redirected: boolean
+  /** Bound of the attach: dial included (attach), or from the open stream (attachOn). */
+  timeoutMs: number
+}
 
 export class ClientSession {
   readonly supernode: string
@@ -71,25 +74,32 @@ export class ClientSession {
     this.closed = this.readLoop()
   }
 
+  /** Dial a supernode, show the ticket, verify its certificate, all within init.timeoutMs. Throws ReboundError. */
+  static async attach (node: PeerNode, entry: SupernodeEntry, init: AttachInit): Promise<AttachResult> {
+    const startedAtMs = Date.now()
+    const framed = await ClientSession.dial(node, entry, AbortSignal.timeout(init.timeoutMs))
+    const leftMs = Math.max(0, init.timeoutMs - (Date.now() - startedAtMs))
+    return await ClientSession.attachOn(framed, entry, { ...init, timeoutMs: leftMs })
+  }
+
   /**
-   * Dial a supernode, show the ticket, verify its certificate. Throws ReboundError. The dial (TCP,
-   * Noise, the session protocol) may be given less time than the whole attach: a frozen process
-   * accepts TCP in its kernel but never answers the handshake.
+   * Open the session stream to a supernode: TCP, Noise (which authenticates entry.peerId), the
+   * session protocol. Throws ReboundError TIMEOUT when `signal` ends it, UNAVAILABLE otherwise.
    */
-  static async attach (
-    node: PeerNode, entry: SupernodeEntry, ticket: string, clusterKey: KeyObject, onDeliver: DeliveryHandler, log: Logger,
-    dialTimeoutMs = ATTACH_TIMEOUT_MS, redirected = false
-  ): Promise<AttachResult> {
-    const signal = AbortSignal.timeout(ATTACH_TIMEOUT_MS)
-    const dialSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.min(dialTimeoutMs, ATTACH_TIMEOUT_MS))])
+  static async dial (node: PeerNode, entry: SupernodeEntry, signal: AbortSignal): Promise<FramedStream> {
     const addrs = entry.addrs.map((a) => multiaddr(a.includes('/p2p/') ? a : `${a}/p2p/${entry.peerId}`))
-    let framed: FramedStream
     try {
-      framed = new FramedStream(await node.dialProtocol(addrs, SESSION_PROTOCOL, { signal: dialSignal }))
+      return new FramedStream(await node.dialProtocol(addrs, SESSION_PROTOCOL, { signal }))
     } catch (err) {
-      throw new ReboundError(dialSignal.aborted ? 'TIMEOUT' : 'UNAVAILABLE', `dial supernode failed: ${describeError(err)}`, { supernode: entry.peerId })
+      throw new ReboundError(signal.aborted ? 'TIMEOUT' : 'UNAVAILABLE', `dial supernode failed: ${describeError(err)}`, { supernode: entry.peerId })
     }
+  }
+
+  /** On a stream `dial` opened: show the ticket, take the reply, verify the certificate. Aborts the stream on failure. */
+  static async attachOn (framed: FramedStream, entry: SupernodeEntry, init: AttachInit): Promise<AttachResult> {
+    const signal = AbortSignal.timeout(init.timeoutMs)
     try {
+      const { ticket, redirected } = init
       await framed.write((redirected ? { type: 'attach', ticket, redirected } : { type: 'attach', ticket }) satisfies ClientFrame, { signal })
       const reply = await framed.read(ServerFrame, { signal })
       if (reply.type === 'error') {
@@ -99,8 +109,8 @@ export class ClientSession {
       }
       if (reply.type !== 'attached') throw new ReboundError('BAD_REQUEST', `expected attached, got ${reply.type}`)
       // We dialled /p2p/<entry.peerId>, so Noise has authenticated that peer: its certificate must name it.
-      verifyCertificate(reply.certificate, clusterKey, { peerId: entry.peerId, nowMs: Date.now() })
-      const session = new ClientSession(framed, entry.peerId, reply.orphanWindowMs, onDeliver, log)
+      verifyCertificate(reply.certificate, init.clusterKey, { peerId: entry.peerId, nowMs: Date.now() })
+      const session = new ClientSession(framed, entry.peerId, reply.orphanWindowMs, init.onDeliver, init.log)
       return { session, supernodes: reply.supernodes }
     } catch (err) {
       framed.abort(err instanceof Error ? err : new Error(describeError(err)))
