@@ -13,7 +13,7 @@ import type { KeyObject } from 'node:crypto'
 import type { Connection } from '@libp2p/interface'
 import {
   ReboundError, errorCodeOf, errorReply, describeError, issueTicket,
-  type ErrorReply, type LoginRequest, type LoginResponse, type Logger
+  type ErrorReply, type LoginRequest, type LoginResponse, type Logger, type SupernodeEntry
 } from '@rebound/protocol'
 import { refusalReasonOf, type AdmissionController } from './admission/controller.js'
 import { CpuSampler, type CpuClock } from './cpu-clock.js'
@@ -70,7 +70,20 @@ export function loginService (init: LoginServiceInit, deps: LoginServiceDeps): (
     return reply
   }
 
-  async function register (req: RegisterRequest): Promise<LoginResponse> {
+  /** A ticket for `user` bound to the connection's peer, with the current supernode list. */
+  function grant (user: string, peerId: string): { ticket: string, expiresAtMs: number, supernodes: SupernodeEntry[] } {
+    const { token, payload } = issueTicket({ user, peerId, nowMs: clock(), ttlMs: init.ticketTtlMs }, init.clusterPrivateKey)
+    return { ticket: token, expiresAtMs: payload.expiresAtMs, supernodes: deps.supernodes.list() }
+  }
+
+  async function register (req: RegisterRequest, connection: Connection): Promise<LoginResponse> {
+    // A repeated registration (its reply was lost, or an earlier life registered) is answered from
+    // the store at once: queued, it would wait behind every login, in the class shed first, to be
+    // told this. 500 peers starting: one was shed there nine times and backed off past 100 s.
+    if (store.getAccount(req.user) !== undefined) {
+      metrics.registerTotal.inc({ result: 'rejected' })
+      return errorReply(userExists(req.user))
+    }
     const timed = sampler.take()
     const entryUs = timed ? cpu() : 0
     const admitted = admission.run('register', req.deadlineMs, async () => {
@@ -85,7 +98,7 @@ export function loginService (init: LoginServiceInit, deps: LoginServiceDeps): (
       if (!store.insertAccount({ user: req.user, ...hashed, createdAtMs: clock() })) throw userExists(req.user)
       metrics.registerTotal.inc({ result: 'accepted' })
       log.debug({ user: req.user }, 'account registered')
-      return { type: 'registered', user: req.user }
+      return { type: 'registered', user: req.user, ...grant(req.user, connection.remotePeer.toString()) }
     } catch (err) {
       const code = errorCodeOf(err)
       metrics.registerTotal.inc({ result: code === 'INTERNAL' ? 'failed' : 'rejected' })
@@ -122,13 +135,11 @@ export function loginService (init: LoginServiceInit, deps: LoginServiceDeps): (
     try {
       const ok = await admitted
       if (!ok) throw new ReboundError('BAD_PASSWORD', 'wrong password', { user: req.user })
-      const nowMs = clock()
-      const { token, payload } = issueTicket({ user: req.user, peerId: who.peerId, nowMs, ttlMs: init.ticketTtlMs }, init.clusterPrivateKey)
-      const supernodes = deps.supernodes.list()
+      const granted = grant(req.user, who.peerId)
       metrics.loginAccepted.inc()
-      metrics.loginDuration.observe(Math.max(0, nowMs - arrivedAtMs) / 1000)
-      log.debug({ user: req.user, peerId: who.peerId, supernodes: supernodes.length, slot: held.kind }, 'ticket issued')
-      return { type: 'logged-in', ticket: token, expiresAtMs: payload.expiresAtMs, supernodes }
+      metrics.loginDuration.observe(Math.max(0, clock() - arrivedAtMs) / 1000)
+      log.debug({ user: req.user, peerId: who.peerId, supernodes: granted.supernodes.length, slot: held.kind }, 'ticket issued')
+      return { type: 'logged-in', ...granted }
     } catch (err) {
       const reason = refusalReasonOf(err)
       if (reason !== undefined) {
@@ -149,7 +160,7 @@ export function loginService (init: LoginServiceInit, deps: LoginServiceDeps): (
   return async (req, connection) => {
     switch (req.type) {
       case 'renew': return renew(req, connection)
-      case 'register': return await register(req)
+      case 'register': return await register(req, connection)
       case 'login': return await login(req, connection)
     }
   }

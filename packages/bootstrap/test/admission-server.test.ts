@@ -99,6 +99,31 @@ describe('admission control over libp2p', () => {
     await dir?.remove()
   })
 
+  test('a repeated registration is USER_EXISTS at once, not queued behind a storm of logins', async () => {
+    // Its own user: the servers of this file share one store.
+    const { addr } = await startServer('tiny-register', { tuning: { limit: { initial: 1, min: 1, max: 1 }, queues: { login: { capacity: 1 } } } })
+    const [c1, c2] = [await newClient(), await newClient()]
+    assert.equal((await ask(c1, addr, { type: 'register', user: 'rita', password: 'pw-rita' })).type, 'registered')
+    // Logins without pause: a queued registration, the class served last, would starve and be shed.
+    let saturated!: () => void
+    const firstRefusal = new Promise<void>((resolve) => { saturated = resolve })
+    let storming = true
+    const replies: Reply[] = []
+    const storm = Promise.all(Array.from({ length: STORM_PER_CLIENT }, async () => {
+      while (storming) {
+        const reply = await ask(c1, addr, { type: 'login', user: 'rita', password: 'pw-rita' })
+        replies.push(reply)
+        if (reply.type === 'error') saturated()
+      }
+    }))
+    await firstRefusal
+    const again = await ask(c2, addr, { type: 'register', user: 'rita', password: 'pw-rita' })
+    storming = false
+    await storm
+    assert.equal(again.type === 'error' && again.code, 'USER_EXISTS', JSON.stringify(again))
+    assert.ok(errorsOf(replies).length > 0, 'the server was saturated')
+  })
+
   test('a storm gets slots; a due slot overtakes the next storm, once; renewals never queue', async () => {
     // One hash at a time, one waiter: a storm of 24 overflows at once.
     const { server, addr } = await startServer('tiny', { tuning: { limit: { initial: 1, min: 1, max: 1 }, queues: { login: { capacity: 1 } } } })

@@ -62,7 +62,10 @@ describe('login server over libp2p', () => {
   })
 
   test('register, then the same name again is USER_EXISTS', async () => {
-    assert.deepEqual(await login(client, { type: 'register', user: 'alice', password: 'pw-alice' }), { type: 'registered', user: 'alice' })
+    const registered = await login(client, { type: 'register', user: 'alice', password: 'pw-alice' })
+    assert.ok(registered.type === 'registered' && registered.user === 'alice', JSON.stringify(registered))
+    // A registration is a login: its ticket is bound to the peer that registered.
+    assert.equal(verifyTicket(registered.ticket, clusterKey.publicKey, { peerId: client.peerId.toString(), nowMs: Date.now() }).user, 'alice')
     const again = await login(client, { type: 'register', user: 'alice', password: 'other' })
     assert.equal(again.type === 'error' && again.code, 'USER_EXISTS')
   })

@@ -79,6 +79,9 @@ test('clients log in, attach, exchange messages end to end, and resume after a r
   const bobStatus = await waitFor('bob attached', () => attached(bob))
   assert.equal(bobStatus.supernode, sn.node.peerId.toString())
   assert.equal(bobStatus.counters.registrations, 1)
+  // Each registration's reply carried its ticket: the login server was asked for no password login.
+  const metrics = await (await fetch(`http://${NET}.1.1:7480/metrics`, { signal: AbortSignal.timeout(2000) })).text()
+  assert.match(metrics, /^rebound_login_offered_total 0$/m)
 
   const result = await alice.send({ id: 'hello-1', to: 'bob', body: 'hello bob' }, 5000)
   assert.equal(result.ok, true, `send failed: ${result.code}`)

@@ -84,7 +84,11 @@ export const LoginRequest = z.discriminatedUnion('type', [
 export type LoginRequest = z.infer<typeof LoginRequest>
 
 export const LoginResponse = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('registered'), user: UserName }),
+  /**
+   * A registration is a login too: the new account's ticket and supernode list come with it, so a
+   * new user costs one password hash, not two (and one wait in admission, not two).
+   */
+  z.strictObject({ type: z.literal('registered'), user: UserName, ticket: Token, expiresAtMs: z.number().int(), supernodes: SupernodeList }),
   z.strictObject({ type: z.literal('logged-in'), ticket: Token, expiresAtMs: z.number().int(), supernodes: SupernodeList }),
   ErrorReply
 ])

@@ -47,6 +47,11 @@ export class LoginClient {
   /** One kept request stream per login server: a retry costs the server a frame, not a stream. */
   private readonly channels = new Map<string, RequestChannel>()
   private next: number
+  /**
+   * The account is known to exist (we registered it, or a server said USER_EXISTS): later attempts
+   * log in straight away instead of registering again on every attempt of a first boot.
+   */
+  private accountExists = false
 
   constructor (private readonly node: PeerNode, private readonly init: LoginClientInit, random: () => number, private readonly log: Logger) {
     this.servers = init.loginServers.map((a) => multiaddr(a))
@@ -57,8 +62,10 @@ export class LoginClient {
   /**
    * Log in, registering first when allowed and the account is unknown. On a first boot (no saved
    * session) a registering client registers before its first login, so that a fresh account
-   * costs no refused login. With a slot, ask the server that issued it first. Throws
-   * ReboundError; a refusal carrying a slot has `meta.slot` (a HeldSlot) and `meta.slotDueAtMs`.
+   * costs no refused login; the registration's reply carries the ticket (one hash, not two), and
+   * once the account is known to exist it is not registered again. With a slot, ask the server
+   * that issued it first. Throws ReboundError; a refusal carrying a slot has `meta.slot` (a
+   * HeldSlot) and `meta.slotDueAtMs`.
    */
   async login (onRegistered: () => void, firstBoot = false, slot?: HeldSlot): Promise<LoginGrant> {
     if (slot !== undefined) {
@@ -133,13 +140,10 @@ export class LoginClient {
   }
 
   private grantOf (reply: LoginResponse, server: Multiaddr): LoginGrant {
-    if (reply.type === 'logged-in') return { ticket: reply.ticket, expiresAtMs: reply.expiresAtMs, supernodes: reply.supernodes }
-    if (reply.type === 'error') {
-      const meta: Record<string, unknown> = { retryAfterMs: reply.retryAfterMs }
-      if (reply.slot !== undefined) meta.slot = { token: reply.slot, server: server.toString() } satisfies HeldSlot
-      throw new ReboundError(reply.code, reply.message, meta)
-    }
-    throw new ReboundError('BAD_REQUEST', `unexpected login reply ${reply.type}`)
+    if (reply.type !== 'error') return { ticket: reply.ticket, expiresAtMs: reply.expiresAtMs, supernodes: reply.supernodes }
+    const meta: Record<string, unknown> = { retryAfterMs: reply.retryAfterMs }
+    if (reply.slot !== undefined) meta.slot = { token: reply.slot, server: server.toString() } satisfies HeldSlot
+    throw new ReboundError(reply.code, reply.message, meta)
   }
 
   private async loginAt (server: Multiaddr, onRegistered: () => void, firstBoot: boolean, slot: string | undefined): Promise<LoginGrant> {
@@ -148,7 +152,7 @@ export class LoginClient {
       if (slot !== undefined) req.slot = slot
       return this.grantOf(await this.channel(server).request(req, LoginResponse, LOGIN_DEADLINE_MS), server)
     }
-    if (!(firstBoot && this.init.register)) {
+    if (!(firstBoot && this.init.register) || this.accountExists) {
       try {
         return await attempt()
       } catch (err) {
@@ -158,10 +162,11 @@ export class LoginClient {
     const reg: LoginRequest = { type: 'register', user: this.init.user, password: this.init.password, deadlineMs: LOGIN_DEADLINE_MS }
     const reply = await this.channel(server).request(reg, LoginResponse, LOGIN_DEADLINE_MS)
     if (reply.type === 'error' && reply.code !== 'USER_EXISTS') return this.grantOf(reply, server)
-    if (reply.type === 'registered') {
-      onRegistered()
-      this.log.info({ user: this.init.user }, 'registered')
-    }
-    return await attempt()
+    this.accountExists = true
+    if (reply.type !== 'registered') return await attempt()
+    onRegistered()
+    this.log.info({ user: this.init.user }, 'registered')
+    // The registration's own ticket: no second hash for a login.
+    return this.grantOf(reply, server)
   }
 }
