@@ -42,6 +42,21 @@ test('a certificate cannot pass as a ticket, and names its peer', () => {
   assert.equal(codeOf(() => verifyTicket(token, key.publicKey, { peerId: PEER, nowMs: now })), 'TICKET_INVALID')
 })
 
+test('a token verified once is remembered per key only: another key, the wrong kind, expiry and binding are still refused', () => {
+  const { token } = issueCertificate({ peerId: PEER, addrs: ['/ip4/127.0.2.1/tcp/7401'], class: 'operator', nowMs: now, ttlMs: 60_000 }, key.privateKey)
+  for (let i = 0; i < 2; i++) assert.equal(verifyCertificate(token, key.publicKey, { peerId: PEER, nowMs: now }).peerId, PEER)
+  const other = generateClusterKey()
+  assert.equal(codeOf(() => verifyCertificate(token, other.publicKey, { peerId: PEER, nowMs: now })), 'CERT_INVALID')
+  assert.equal(codeOf(() => verifyTicket(token, key.publicKey, { peerId: PEER, nowMs: now })), 'TICKET_INVALID')
+  assert.equal(codeOf(() => verifyCertificate(token, key.publicKey, { peerId: OTHER, nowMs: now })), 'CERT_INVALID')
+  assert.equal(codeOf(() => verifyCertificate(token, key.publicKey, { nowMs: now + 60_000 })), 'CERT_EXPIRED')
+  // A signature with one byte changed is another string: checked, and refused.
+  const [body, sig] = token.split('.') as [string, string]
+  const bytes = Buffer.from(sig, 'base64url')
+  bytes[10] = (bytes[10] ?? 0) ^ 0xff
+  assert.equal(codeOf(() => verifyCertificate(`${body}.${bytes.toString('base64url')}`, key.publicKey, { peerId: PEER, nowMs: now })), 'CERT_INVALID')
+})
+
 test('cluster keys round-trip through PEM and base64, and bad ones are BAD_CONFIG', () => {
   const priv = privateKeyFromPem(privateKeyToPem(key.privateKey))
   const pub = publicKeyFromBase64(publicKeyToBase64(key.publicKey))
