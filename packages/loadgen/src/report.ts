@@ -5,6 +5,7 @@
 import { join } from 'node:path'
 import { writeFileDurable, type Profile } from '@rebound/protocol'
 import type { ExitRecord } from './driver/driver.js'
+import type { HostReport } from './host-cpu.js'
 import type { HistoryReport } from './history-run.js'
 import type { ClusterSize } from './layout.js'
 import type { LoginCounters } from './observer.js'
@@ -86,6 +87,8 @@ export interface Report {
   triggerAtS?: number | null
   timeline: TimelineSample[]
   timelineTruncated: boolean
+  /** The machine's CPU from the trigger on (host-cpu.ts); absent where /proc/stat cannot be read, and in older reports. */
+  host?: HostReport
   unexpectedExits: ExitRecord[]
   logsDir: string
 }

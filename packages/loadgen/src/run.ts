@@ -25,6 +25,7 @@ import { usageProcesses } from './proc-usage.js'
 import { loginsOfferedSince, meanAttempts, processKills } from './recovery.js'
 import { reproduceCommand, writeReport, type Report } from './report.js'
 import { triggerAtS } from './report/trigger.js'
+import { hostReport } from './host-cpu.js'
 import { writeRunArtifacts } from './report/write.js'
 import type { Objective, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/scenario.js'
 import { PROGRESS_RATE_WINDOW_S, ProgressDisplay, RemainingTime, loginRates, type ProgressFacts } from './progress.js'
@@ -354,6 +355,10 @@ function assembleReport (p: ReportParts): Report {
     ? [p.clusterObjective, ...history]
     : [...scenario.objectives({ options, outcome: p.outcome, messages, unexpectedExits: unexpectedExits.length }), ...history]
   const { nodeBin: _nodeBin, bootstrapBin: _bootstrapBin, ...reportedOptions } = options
+  const trigger = triggerAtS({
+    startedAt: p.startedAt.toISOString(), triggerAtMs: p.outcome?.triggerAtMs, supernodeFailure: p.outcome?.supernodeFailure, recovery: { kills: p.outcome?.kills ?? [] }
+  })
+  const cores = p.timeline.host?.cores
   return {
     scenario: scenario.name,
     ...scenarioFileOf(scenario),
@@ -377,11 +382,10 @@ function assembleReport (p: ReportParts): Report {
     ok: p.error === null && objectives.every((o) => o.ok),
     error: p.error,
     interrupted: p.interrupted,
-    triggerAtS: triggerAtS({
-      startedAt: p.startedAt.toISOString(), triggerAtMs: p.outcome?.triggerAtMs, supernodeFailure: p.outcome?.supernodeFailure, recovery: { kills: p.outcome?.kills ?? [] }
-    }),
+    triggerAtS: trigger,
     timeline: p.timeline.samples,
     timelineTruncated: p.timeline.truncated,
+    ...(cores === undefined ? {} : { host: hostReport(p.timeline.samples, trigger, cores) }),
     unexpectedExits,
     logsDir: p.logsDir
   }

@@ -2,6 +2,7 @@
  * What a person watching the terminal sees at the end of a run: a summary with a PASS/FAIL per
  * objective (the live progress before it is progress.ts).
  */
+import { hostLine } from './host-cpu.js'
 import type { HistoryReport } from './history-run.js'
 import type { InFlightAtTrigger } from './history/in-flight.js'
 import type { Report } from './report.js'
@@ -60,6 +61,7 @@ export function formatSummary (report: Report, reportPath: string, artifacts?: S
   const swarmCount = Math.ceil(cluster.peers / perProcess)
   const swarms = perProcess > 1 ? ` in ${swarmCount} swarm process${swarmCount === 1 ? '' : 'es'} (${perProcess} per process)` : ''
   lines.push(`  cluster     ${cluster.loginServers} login servers, ${cluster.supernodes} supernodes, ${cluster.peers} peers${swarms}`)
+  if (report.host !== undefined) lines.push(hostLine(report.host, report.triggerAtS !== null && report.triggerAtS !== undefined))
   if (report.supernodeFailure !== undefined) {
     lines.push(...supernodeFailureLines(report.supernodeFailure, formatMs))
   } else if (report.wipe?.target === 'store') {

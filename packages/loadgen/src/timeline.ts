@@ -4,6 +4,7 @@
  */
 import { sleep } from '@rebound/protocol'
 import type { LoginCounters, Observer } from './observer.js'
+import { HostCpu } from './host-cpu.js'
 import { ProcUsage, type ProcUsageDeps, type UsageByRole } from './proc-usage.js'
 import type { MessageCounters } from './workload.js'
 
@@ -38,6 +39,8 @@ export interface TimelineSample {
   usage?: UsageByRole
   /** Running processes left out of `usage` by MAX_USAGE_PROCESSES; absent when none were. */
   usageSkipped?: number
+  /** Busy share of the whole machine (all cores, 0..1) over the second before (host-cpu.ts); absent where unknown. */
+  hostBusy?: number
 }
 
 /** Peers the scenario took down and brought back (a killed swarm counts every peer it hosts). */
@@ -66,11 +69,14 @@ export class Timeline {
   private readonly controller = new AbortController()
   private loopDone: Promise<void> = Promise.resolve()
   private readonly usage: ProcUsage | undefined
+  /** The machine's CPU, sampled with the processes' usage. */
+  readonly host: HostCpu | undefined
 
   constructor (sources: TimelineSources, startMs: number) {
     this.sources = sources
     this.startMs = startMs
     this.usage = sources.usage === undefined ? undefined : new ProcUsage({ startMs }, sources.usage)
+    this.host = sources.usage === undefined ? undefined : new HostCpu()
   }
 
   start (): void {
@@ -112,6 +118,8 @@ export class Timeline {
       if (Object.keys(usage).length > 0) sample.usage = usage
       if (this.usage.skipped > 0) sample.usageSkipped = this.usage.skipped
     }
+    const hostBusy = this.host?.sample()
+    if (hostBusy !== undefined) sample.hostBusy = hostBusy
     this.lastLogins = { ...logins }
     this.lastMessages = { sent: messages.sent, delivered: messages.delivered, failed: messages.failed }
     if (this.samples.length < MAX_TIMELINE_SAMPLES) this.samples.push(sample)

@@ -3,6 +3,7 @@
  * the eye: named under the title and marked in the table), recovery, totals, the history check,
  * and the timeline charts with the trigger marked.
  */
+import { hostLine } from '../host-cpu.js'
 import type { HistoryReport } from '../history-run.js'
 import type { Report } from '../report.js'
 import type { RecoveryFigures } from '../recovery.js'
@@ -73,6 +74,7 @@ function header (report: Report, links: RunPageLinks): Html {
     ['seed', String(report.seed)],
     ['driver', report.driver],
     ['cluster', clusterText(report)],
+    ...(report.host === undefined ? [] : [['host', hostLine(report.host, trigger !== null).replace(/^\s*host\s+/, '').replace(/\n\s*/, ' ')] as [string, string]]),
     ['started', report.startedAt],
     ['duration', formatMs(report.durationMs)],
     ['trigger', trigger === null ? 'not reached' : `${trigger} s after the start`],
