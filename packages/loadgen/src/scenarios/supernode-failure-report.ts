@@ -80,7 +80,8 @@ export interface AfterRecoveryMessages extends Omit<MessageCounters, 'skipped'> 
 }
 
 export interface SupernodeFailureReport {
-  trigger: 'SIGKILL' | 'SIGSTOP'
+  /** What hit the supernodes: SIGKILL, SIGSTOP, or (freeze --freeze-mode network) cut off their networks. */
+  trigger: 'SIGKILL' | 'SIGSTOP' | 'network cut'
   fraction: number
   triggerAtMs: number
   /**

@@ -157,7 +157,8 @@ export async function runSupernodeFailure (ctx: ScenarioContext, plan: Supernode
     deliveryRatio: counted > 0 ? roundRatio(window.delivered / counted) : null
   }
   const report: SupernodeFailureReport = {
-    trigger: plan.signal,
+    // A network freeze goes through the same SIGSTOP plan (network-freeze.ts turns it into a cut).
+    trigger: plan.signal === 'SIGSTOP' && ctx.options.freezeMode === 'network' ? 'network cut' : plan.signal,
     fraction: plan.fraction,
     triggerAtMs,
     orphanWindowMs: ctx.cluster.orphanWindowMs,
