@@ -9,7 +9,7 @@ import { keysWithNewOwners } from '../src/hrw.js'
 import { BALANCE_TOLERANCE, shouldSendOn } from '../src/supernode/balance.js'
 import { MIN_ORPHAN_WINDOW_MS, orphanWaitMs, orphanWindowMs } from '../src/supernode/orphan-window.js'
 import { PublishQueue } from '../src/supernode/publish-queue.js'
-import { isSilent } from '../src/client/silence-watch.js'
+import { SilenceBound, isSilent } from '../src/client/silence-watch.js'
 import { createLogger, parseConfig } from '@rebound/protocol'
 
 function seeded (seed: number): () => number {
@@ -192,4 +192,19 @@ test('silence watch: a silent supernode is judged on time, a starved client lets
   assert.equal(at(10_000, 7_400, 7_000), false)
   // ... unless the silence is past twice the bound: a frozen supernode is not hidden for ever.
   assert.equal(at(10_000, 4_900, 7_000), true)
+})
+
+test('silence bound: the floor for a prompt supernode, longer for an irregular one, back to the floor once it is prompt again, never past the ceiling', () => {
+  const bound = new SilenceBound(1000, 2000, 4000)
+  for (let i = 0; i < 20; i++) bound.observe(1000)
+  assert.equal(bound.ms, 2000, 'a pong a second keeps the floor')
+  for (let i = 0; i < 10; i++) bound.observe(i % 2 === 0 ? 300 : 700)
+  assert.equal(bound.ms, 2000, 'deliveries between pongs shorten the gaps, not the floor')
+  bound.observe(1900)
+  const afterStall = bound.ms
+  assert.ok(afterStall > 2000 && afterStall <= 4000, `one 1.9 s gap lengthens the bound (${afterStall} ms)`)
+  for (let i = 0; i < 30; i++) bound.observe(1000)
+  assert.equal(bound.ms, 2000, 'prompt again: back to the floor')
+  for (let i = 0; i < 10; i++) bound.observe(5000)
+  assert.equal(bound.ms, 4000, 'the ceiling bounds a supernode that is barely alive')
 })

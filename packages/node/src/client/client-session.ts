@@ -2,7 +2,8 @@
  * A client's attached session: one long-lived stream to its supernode. The client sends chat
  * messages and waits for their end-to-end result; the supernode pushes deliveries, which are
  * stored durably before the client acknowledges them. The client pings on this stream and ends
- * the session when its supernode has been silent for SESSION_SILENCE_MS (killed or frozen).
+ * the session when its supernode has been silent for SESSION_SILENCE_MS or, for a supernode whose
+ * frames come irregularly, longer (silence-watch.ts SilenceBound): killed or frozen.
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import {
@@ -12,7 +13,7 @@ import {
 } from '@rebound/protocol'
 import type { KeyObject } from 'node:crypto'
 import type { PeerNode } from '../libp2p.js'
-import { WATCH_INTERVAL_MS, isSilent } from './silence-watch.js'
+import { SilenceBound, WATCH_INTERVAL_MS, isSilent } from './silence-watch.js'
 
 /** Sends awaiting their result on one session; beyond this a send is refused with BUSY. */
 export const MAX_PENDING_SENDS = 256
@@ -59,6 +60,8 @@ export class ClientSession {
   private readonly watch: NodeJS.Timeout
   private lastHeardAtMs = Date.now()
   private lastTickAtMs = Date.now()
+  /** At least SESSION_SILENCE_MS, longer for a supernode whose frames come irregularly. */
+  private readonly silenceBound = new SilenceBound(SESSION_PING_INTERVAL_MS, SESSION_SILENCE_MS)
 
   private constructor (
     private readonly framed: FramedStream,
@@ -151,7 +154,7 @@ export class ClientSession {
   /** End the session when the supernode has been silent too long (silence-watch.ts). */
   private checkSilence (): void {
     const nowMs = Date.now()
-    const silent = isSilent({ nowMs, lastHeardAtMs: this.lastHeardAtMs, lastTickAtMs: this.lastTickAtMs, silenceMs: SESSION_SILENCE_MS })
+    const silent = isSilent({ nowMs, lastHeardAtMs: this.lastHeardAtMs, lastTickAtMs: this.lastTickAtMs, silenceMs: this.silenceBound.ms })
     this.lastTickAtMs = nowMs
     if (!silent || this.ended) return
     this.wentSilent = true
@@ -172,7 +175,9 @@ export class ClientSession {
         // No read deadline: the silence watch aborts the stream (a timer here would fire before
         // the frames queued while this process was starved could be read).
         const frame = await this.framed.read(ServerFrame)
-        this.lastHeardAtMs = Date.now()
+        const nowMs = Date.now()
+        this.silenceBound.observe(nowMs - this.lastHeardAtMs)
+        this.lastHeardAtMs = nowMs
         if (frame.type === 'pong') {
           if (frame.orphanWindowMs !== undefined) this.orphanWindowMs = frame.orphanWindowMs
         } else if (frame.type === 'send-result') {

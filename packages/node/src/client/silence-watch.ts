@@ -29,3 +29,39 @@ export function isSilent ({ nowMs, lastHeardAtMs, lastTickAtMs, silenceMs }: Sil
   const late = nowMs - lastTickAtMs > WATCH_INTERVAL_MS + LATE_TICK_MS
   return !late || silentForMs > STARVED_SILENCE_FACTOR * silenceMs
 }
+
+/**
+ * How long a silence must last before it counts, adapted to this supernode's own rhythm, as TCP's
+ * retransmission timeout is (RFC 6298: smoothed gap + 4 x its mean deviation) and as phi-accrual
+ * detectors are. A supernode that answers every ping promptly keeps the floor (2 s: a freeze
+ * is noticed 1-2 s after it happens); one whose frames come irregularly (its process is busy, as an
+ * elected supernode in a 250-client swarm process is) earns a longer bound, up to the ceiling. On
+ * 500 peers, where the machine was saturated for 150 s, a fixed 2 s bound ended 456 sessions with
+ * healthy supernodes as silent, and each such orphan re-homed for nothing.
+ */
+export const SILENCE_CEILING_MS = 4000
+/** RFC 6298's gains: 1/8 for the smoothed gap, 1/4 for its deviation. */
+const GAP_GAIN = 1 / 8
+const DEVIATION_GAIN = 1 / 4
+const DEVIATIONS = 4
+
+export class SilenceBound {
+  private gapMs: number
+  private deviationMs = 0
+
+  /** `expectedGapMs`: the ping interval (a pong a ping). */
+  constructor (expectedGapMs: number, private readonly floorMs: number, private readonly ceilingMs = SILENCE_CEILING_MS) {
+    this.gapMs = expectedGapMs
+  }
+
+  /** A frame arrived `gapMs` after the previous one. */
+  observe (gapMs: number): void {
+    this.deviationMs += DEVIATION_GAIN * (Math.abs(gapMs - this.gapMs) - this.deviationMs)
+    this.gapMs += GAP_GAIN * (gapMs - this.gapMs)
+  }
+
+  /** The silence that counts now. */
+  get ms (): number {
+    return Math.round(Math.min(this.ceilingMs, Math.max(this.floorMs, this.gapMs + DEVIATIONS * this.deviationMs)))
+  }
+}
