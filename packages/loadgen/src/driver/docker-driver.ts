@@ -19,6 +19,7 @@ import { constants } from 'node:os'
 import { ReboundError, type Logger } from '@rebound/protocol'
 import type { Role } from '../layout.js'
 import type { ClusterDriver, DriverSignal, ExitRecord, NetworkControl, ProcessSpec, WipeScope } from './driver.js'
+import { ExitBook } from './exit-book.js'
 import { followEvents } from './docker-events.js'
 import { copyContainerLogs, logFileOf } from './docker-logs.js'
 import { cutOff, reconnect, type Endpoint } from './docker-network.js'
@@ -32,8 +33,6 @@ export const ROLE_LABEL = 'io.rebound.role'
 const ROLES: readonly Role[] = ['login-server', 'supernode', 'peer']
 /** How long a SIGKILLed container may take to be reported stopped. */
 export const KILL_WAIT_MS = 10_000
-/** Exit records kept (a soak run restarts containers many times). */
-export const MAX_EXIT_RECORDS = 10_000
 /** How the engine reports a container whose main process died of SIGKILL (128 + 9). */
 const EXIT_CODE_SIGKILL = 137
 
@@ -99,8 +98,7 @@ export class DockerDriver implements ClusterDriver {
   private readonly log: Logger
   private readonly byName = new Map<string, Tracked>()
   private readonly byId = new Map<string, Tracked>()
-  private readonly exitRecords: ExitRecord[] = []
-  private readonly interventionCounts = new Map<string, number>()
+  private readonly book: ExitBook
   private readonly events = new AbortController()
   private stopping = false
   private readonly addressListeners: Array<(name: string, ip: string) => void> = []
@@ -108,6 +106,7 @@ export class DockerDriver implements ClusterDriver {
   constructor (init: DockerDriverInit, log: Logger) {
     this.init = init
     this.log = log.child({ component: 'docker-driver', project: init.project })
+    this.book = new ExitBook(this.log)
   }
 
   /** Members in a stable order: role (login servers, supernodes, peers), then name. */
@@ -178,7 +177,7 @@ export class DockerDriver implements ClusterDriver {
   }
 
   interventions (name: string): number {
-    return this.interventionCounts.get(name) ?? 0
+    return this.book.interventions(name)
   }
 
   runningCount (): number {
@@ -188,11 +187,11 @@ export class DockerDriver implements ClusterDriver {
   }
 
   exits (): readonly ExitRecord[] {
-    return this.exitRecords
+    return this.book.exits()
   }
 
   unexpectedExits (): readonly ExitRecord[] {
-    return this.exitRecords.filter((record) => !record.expected)
+    return this.book.unexpectedExits()
   }
 
   /** Partitions: the member keeps running, off the network; restore() puts it back at its address. */
@@ -353,16 +352,11 @@ export class DockerDriver implements ClusterDriver {
     member.paused = false
     if (member.exitRecordedFor === member.generation) return
     member.exitRecordedFor = member.generation
-    const record: ExitRecord = {
-      name: member.name, pid: member.pid, code, signal: signalOf(code), atMs: Date.now(), expected: member.ending || this.stopping
-    }
-    if (this.exitRecords.length < MAX_EXIT_RECORDS) this.exitRecords.push(record)
-    if (record.expected) this.log.info(record, 'exited')
-    else this.log.warn(record, 'exited unexpectedly')
+    this.book.record({ name: member.name, pid: member.pid, code, signal: signalOf(code), atMs: Date.now(), expected: member.ending || this.stopping })
   }
 
   private intervene (name: string): void {
-    this.interventionCounts.set(name, this.interventions(name) + 1)
+    this.book.intervened(name)
   }
 }
 

@@ -12,13 +12,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ReboundError, sleep, type Logger } from '@rebound/protocol'
 import type { ClusterDriver, DriverSignal, ExitRecord, ProcessSpec, Program, WipeScope } from './driver.js'
+import { ExitBook } from './exit-book.js'
 
 /** After SIGTERM on stop, how long a process may take to exit before it gets SIGKILL. */
 export const STOP_GRACE_MS = 3000
 /** How long to wait for a SIGKILLed process's exit to be reported. */
 export const KILL_WAIT_MS = 5000
-/** Exit records kept (a soak run may restart processes many times). */
-export const MAX_EXIT_RECORDS = 10_000
 /** REBOUND_* variables passed through from our environment; the others would leak our own config. */
 const INHERITED_REBOUND_ENV = new Set(['REBOUND_LOG_LEVEL', 'REBOUND_LIBP2P_DEBUG'])
 /** SQLite's files of one database in WAL mode (rebound-bootstrap --store). */
@@ -74,13 +73,13 @@ class ProcessDriver implements ClusterDriver {
   private readonly init: ProcessDriverInit
   private readonly log: Logger
   private readonly procs = new Map<string, Managed>()
-  private readonly exitRecords: ExitRecord[] = []
-  private readonly interventionCounts = new Map<string, number>()
+  private readonly book: ExitBook
   private stopping = false
 
   constructor (init: ProcessDriverInit, log: Logger) {
     this.init = init
     this.log = log.child({ component: 'process-driver' })
+    this.book = new ExitBook(this.log)
   }
 
   async start (spec: ProcessSpec): Promise<void> {
@@ -154,7 +153,7 @@ class ProcessDriver implements ClusterDriver {
   }
 
   interventions (name: string): number {
-    return this.interventionCounts.get(name) ?? 0
+    return this.book.interventions(name)
   }
 
   runningCount (): number {
@@ -164,11 +163,11 @@ class ProcessDriver implements ClusterDriver {
   }
 
   exits (): readonly ExitRecord[] {
-    return this.exitRecords
+    return this.book.exits()
   }
 
   unexpectedExits (): readonly ExitRecord[] {
-    return this.exitRecords.filter((record) => !record.expected)
+    return this.book.unexpectedExits()
   }
 
   logPath (name: string): string {
@@ -227,7 +226,7 @@ class ProcessDriver implements ClusterDriver {
   }
 
   private intervene (name: string): void {
-    this.interventionCounts.set(name, this.interventions(name) + 1)
+    this.book.intervened(name)
   }
 
   private async waitExit (managed: Managed, timeoutMs: number): Promise<void> {
@@ -235,14 +234,7 @@ class ProcessDriver implements ClusterDriver {
   }
 
   private recordExit (managed: Managed, code: number | null, signal: NodeJS.Signals | null): void {
-    const expected = managed.ending || this.stopping
-    const record: ExitRecord = { name: managed.spec.name, pid: managed.pid, code, signal, atMs: Date.now(), expected }
-    if (this.exitRecords.length < MAX_EXIT_RECORDS) this.exitRecords.push(record)
-    if (expected) {
-      this.log.info(record, 'exited')
-    } else {
-      this.log.warn(record, 'exited unexpectedly')
-    }
+    this.book.record({ name: managed.spec.name, pid: managed.pid, code, signal, atMs: Date.now(), expected: managed.ending || this.stopping })
   }
 
   private childEnv (): Record<string, string> {
