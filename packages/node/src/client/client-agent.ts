@@ -310,7 +310,7 @@ export class ClientAgent {
    * The cached supernodes whose certificate verifies, never this peer itself (an elected supernode
    * is also a client), and among them the preferred: those that did not recently go silent under us
    * or time out. No preferred one left: the caller asks a login server for a fresh list before
-   * falling back to the avoided ones. One signature check per entry per attempt.
+   * falling back to the avoided ones.
    */
   private candidates (now: number): Candidates {
     const self = this.deps.node.peerId.toString()

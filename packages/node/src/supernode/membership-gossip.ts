@@ -22,15 +22,13 @@ import type { Connection } from '@libp2p/interface'
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub'
 import type { Identify } from '@libp2p/identify'
 import {
-  MAX_SUPERNODE_LIST, MEMBERSHIP_TOPIC, MembershipNotice, decodeFrame, describeError, encodeFrame, setNewest, verifyCertificate,
+  MAX_SUPERNODE_LIST, MEMBERSHIP_TOPIC, MembershipNotice, decodeFrame, describeError, encodeFrame, verifyCertificate,
   type Logger, type SupernodeEntry
 } from '@rebound/protocol'
 
 export const ANNOUNCE_INTERVAL_MS = 1000
 /** Three missed announcements: the entry is forgotten (the registry's list still decides membership). */
 export const ANNOUNCEMENT_TTL_MS = 3500
-/** Certificates already verified, remembered at most (a supernode announces the same one each second). */
-export const MAX_TRUSTED_CERTIFICATES = 1024
 
 export interface MembershipGossipDeps {
   gossip: GossipSub
@@ -55,8 +53,6 @@ export class MembershipGossip {
   private readonly heard = new Map<string, Heard>()
   private timer: NodeJS.Timeout | undefined
   private readonly introduced = new WeakSet<Connection>()
-  /** certificate + signer -> its expiry: one signature check per certificate, not per announcement. */
-  private readonly trusted = new Map<string, number>()
   /**
    * What validate() decoded, for the 'message' event that follows: gossipsub hands both the same
    * message object, so a notice is decoded once. Weak: a message rejected or never delivered goes.
@@ -150,22 +146,13 @@ export class MembershipGossip {
       const notice = decodeFrame(MembershipNotice, message.data)
       const certificate = notice.type === 'announce' ? notice.entry.certificate : notice.certificate
       if (notice.type === 'announce' && notice.entry.peerId !== from) return undefined
-      this.checkCertificate(certificate, from)
+      // The same certificate comes every second: verifyToken remembers its signature (protocol signed-token.ts).
+      verifyCertificate(certificate, this.deps.clusterKey, { peerId: from, nowMs: this.deps.now() })
       return notice
     } catch (err) {
       this.deps.log.info({ from, err: describeError(err) }, 'gossip notice refused')
       return undefined
     }
-  }
-
-  /** verifyCertificate, remembered until the certificate expires (throws like it). */
-  private checkCertificate (certificate: string, signer: string): void {
-    const key = `${signer} ${certificate}`
-    const nowMs = this.deps.now()
-    const expiresAtMs = this.trusted.get(key)
-    if (expiresAtMs !== undefined && expiresAtMs > nowMs) return
-    const payload = verifyCertificate(certificate, this.deps.clusterKey, { peerId: signer, nowMs })
-    setNewest(this.trusted, key, payload.expiresAtMs, MAX_TRUSTED_CERTIFICATES)
   }
 
   private readonly onMessage = (evt: CustomEvent<Message>): void => {
